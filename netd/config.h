@@ -1,0 +1,47 @@
+/* netd/config.h — the daemon's configuration file (netd-server YANG module,
+ * JSON), validated by libyang; command-line flags override it. */
+#ifndef NETD_CONFIG_H
+#define NETD_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <libyang/libyang.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "netd/auth.h"
+
+struct netd_config {
+	char store[4096];
+	char listen_host[256];      /* without brackets */
+	uint16_t listen_port;
+	bool tls;
+	char tls_cert[4096], tls_key[4096];
+	enum log_level log_level;
+	bool syslog;
+	uint32_t hold_down_s;
+	unsigned http_threads;
+	uint64_t store_map_size;
+	struct auth_user *users;
+	size_t n_users;
+	struct auth_token *tokens;
+	size_t n_tokens;
+};
+
+/* Defaults (store ./var/netd, 127.0.0.1:8080, hold-down 3600, ...). */
+void config_defaults(struct netd_config *c);
+/* Load @path (JSON, {"netd-server:server": {...}}) over the defaults. A
+ * missing file, bad JSON or a failed constraint is an error naming the file
+ * and the data path. */
+int config_load(const struct ly_ctx *ctx, const char *path, struct netd_config *out, struct netd_err *e);
+/* Parse "HOST:PORT" or "[V6]:PORT" into the config's listen fields. */
+int config_set_listen(struct netd_config *c, const char *hostport, struct netd_err *e);
+/* Is the listen host a loopback address (127.0.0.0/8, ::1, localhost)? */
+bool config_listen_is_loopback(const struct netd_config *c);
+/* Print the canonical form (all leaves, defaults included) as JSON. */
+int config_print(const struct ly_ctx *ctx, const struct netd_config *c, FILE *out);
+void config_free(struct netd_config *c);  /* frees users/tokens; accepts zeroed */
+
+#endif
