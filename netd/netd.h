@@ -1,0 +1,34 @@
+/* netd/netd.h — the daemon's wiring: one struct that owns every module.
+ * Private to netd/ (nothing includes netd/). */
+#ifndef NETD_NETD_H
+#define NETD_NETD_H
+
+#include <stdint.h>
+
+#include <libyang/libyang.h>
+
+#include "core/loop.h"
+#include "core/model.h"
+#include "core/store.h"
+#include "ipam/ipam.h"
+#include "netd/auth.h"
+#include "netd/config.h"
+
+#define NETD_VERSION "0.1.0"
+
+struct rc_server;
+
+struct netd {
+	struct netd_config cfg;
+	const char *config_path;     /* NULL = built-in defaults */
+	struct ly_ctx *ly;
+	struct store *store;
+	struct model_tables mt;
+	struct ipam *ipam;
+	struct auth *auth;
+	struct loop *loop;
+	struct rc_server *rc;
+	uint64_t started_at;         /* unix seconds */
+};
+
+#endif

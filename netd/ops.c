@@ -1,0 +1,1154 @@
+/* netd/ops.c — reads, edits and RPCs on the model, for every face.
+ *
+ * An edit is applied the way a datastore would apply it, but only to the
+ * part of the datastore it touches: the stored records of the affected
+ * networks and nodes become a libyang tree, the edit is applied to that tree
+ * (merge, replace, create, delete), libyang validates the result, and the
+ * resulting entries are turned back into records and compared with the
+ * stored ones.  Only what changed goes through ipam and into the store.  This
+ * keeps an edit of one node O(1) in the size of the datastore while every
+ * YANG constraint is still checked on the would-be result.
+ */
+#include "netd/ops.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "netd/yangctx.h"
+#include "netd/yangmap.h"
+
+#define NETWORKS_PATH "/netd:networks"
+#define NODES_PATH "/netd:nodes"
+
+/* ---------------------------------------------------------------- results */
+
+void ops_result_clear(struct ops_result *r)
+{
+	if (!r)
+		return;
+	free(r->body);
+	memset(r, 0, sizeof *r);
+}
+
+void ops_result_from_err(struct ops_result *r)
+{
+	switch (r->err.code) {
+	case 0:
+		if (!r->status)
+			r->status = 200;
+		r->error_tag = NULL;
+		return;
+	case NETD_EINVAL:
+	case NETD_ENOTFOUND:
+		r->status = 400;
+		r->error_tag = "invalid-value";
+		break;
+	case NETD_EEXIST:
+		r->status = 409;
+		r->error_tag = "data-exists";
+		break;
+	case NETD_EEXHAUSTED:
+		r->status = 409;
+		r->error_tag = "resource-denied";
+		break;
+	case NETD_EINUSE:
+	case NETD_ECONFLICT:
+		r->status = 409;
+		r->error_tag = "in-use";
+		break;
+	case NETD_EAUTH:
+		r->status = 401;
+		r->error_tag = "access-denied";
+		break;
+	case NETD_EPERM:
+		r->status = 403;
+		r->error_tag = "access-denied";
+		break;
+	case NETD_ETOOBIG:
+		r->status = 413;
+		r->error_tag = "too-big";
+		break;
+	case NETD_EUNSUPPORTED:
+		r->status = 501;
+		r->error_tag = "operation-not-supported";
+		break;
+	default:
+		r->status = 500;
+		r->error_tag = "operation-failed";
+		break;
+	}
+	if (!r->err.msg[0])
+		snprintf(r->err.msg, sizeof r->err.msg, "%s", netd_strerror(r->err.code));
+}
+
+/* An error with an explicit HTTP status (for target checks). */
+static int fail_status(struct ops_result *r, int status, const char *tag, int code, const char *path,
+		       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static int fail_status(struct ops_result *r, int status, const char *tag, int code, const char *path,
+		       const char *fmt, ...)
+{
+	char msg[NETD_ERR_MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	netd_err_set(&r->err, code, path, "%s", msg);
+	r->status = status;
+	r->error_tag = tag;
+	return code;
+}
+
+static int fail_ly(struct netd *d, struct ops_result *r)
+{
+	yc_err(d->ly, NETD_EINVAL, &r->err);
+	ops_result_from_err(r);
+	return r->err.code;
+}
+
+static int fail_err(struct ops_result *r, int code)
+{
+	if (!r->err.code)
+		netd_err_set(&r->err, code, NULL, "%s", netd_strerror(code));
+	ops_result_from_err(r);
+	return r->err.code;
+}
+
+/* ------------------------------------------------------------- xpath bits */
+
+/* Length of the first path segment of @p (which starts with '/'), quotes in
+ * predicates respected. */
+static size_t segment_len(const char *p)
+{
+	size_t i = 1;
+	char q = 0;
+	for (; p[i]; i++) {
+		if (q) {
+			if (p[i] == q)
+				q = 0;
+		} else if (p[i] == '\'' || p[i] == '"') {
+			q = p[i];
+		} else if (p[i] == '/') {
+			break;
+		}
+	}
+	return i;
+}
+
+/* Copy the parent path of @xpath (all but the last segment) into @out. */
+static void parent_path(const char *xpath, char *out, size_t len)
+{
+	size_t last = 0, pos = 0;
+	while (xpath[pos]) {
+		last = pos;
+		pos += segment_len(xpath + pos);
+	}
+	if (last >= len)
+		last = len - 1;
+	memcpy(out, xpath, last);
+	out[last] = '\0';
+}
+
+/* If @xpath starts with @list_path "[name=" + quoted value, copy the value
+ * into @name and return true. */
+static bool path_list_key(const char *xpath, const char *list_path, char *name, size_t len)
+{
+	size_t n = strlen(list_path);
+	if (strncmp(xpath, list_path, n) || strncmp(xpath + n, "[name=", 6))
+		return false;
+	const char *v = xpath + n + 6;
+	char q = *v;
+	if (q != '\'' && q != '"')
+		return false;
+	const char *end = strchr(v + 1, q);
+	if (!end || (size_t)(end - v - 1) >= len)
+		return false;
+	memcpy(name, v + 1, (size_t)(end - v - 1));
+	name[end - v - 1] = '\0';
+	return true;
+}
+
+static void entry_xpath(char *buf, size_t len, const char *list_path, const char *name)
+{
+	char key[MODEL_NAME_MAX * 2 + 4];
+	snprintf(buf, len, "%s[name=%s]", list_path, netd_path_key(name, key, sizeof key));
+}
+
+/* ------------------------------------------------------------ tree builders */
+
+static int node_addresses(struct netd *d, struct store_txn *t, const struct model_node *n,
+			  struct model_alloc **out, size_t *n_out)
+{
+	struct model_alloc *v = calloc(n->n_nets * 2 + 1, sizeof *v);
+	size_t k = 0;
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n->n_nets; i++) {
+		static const int fams[] = { ADDR_V4, ADDR_V6 };
+		for (size_t f = 0; f < 2; f++) {
+			int rc = model_alloc_by_owner(&d->mt, t, OWNER_NODE, n->name, n->nets[i].network, fams[f], &v[k]);
+			if (rc == 0 && v[k].state == ALLOC_ACTIVE)
+				k++;
+			else if (rc != 0 && rc != NETD_ENOTFOUND) {
+				free(v);
+				return rc;
+			}
+		}
+	}
+	*out = v;
+	*n_out = k;
+	return 0;
+}
+
+static int add_node_entry(struct netd *d, struct store_txn *t, struct lyd_node *parent,
+			  const struct model_node *n, bool state)
+{
+	struct model_alloc *addrs = NULL;
+	size_t n_addrs = 0;
+	int rc = 0;
+	if (state && (rc = node_addresses(d, t, n, &addrs, &n_addrs)) < 0)
+		return rc;
+	struct lyd_node *entry;
+	rc = ym_node_to_lyd(d->ly, parent, n, addrs, n_addrs, &entry);
+	free(addrs);
+	return rc;
+}
+
+static int add_network_entry(struct netd *d, struct store_txn *t, struct lyd_node *parent,
+			     const struct model_network *n, bool state)
+{
+	struct ym_network_state st = { 0 };
+	struct ipam_util *util = NULL;
+	size_t n_util = 0;
+	int rc;
+	if (state) {
+		rc = ipam_utilization(d->ipam, t, n, &util, &n_util);
+		if (rc < 0)
+			return rc;
+		st.util = util;
+		st.n_util = n_util;
+	}
+	struct lyd_node *entry;
+	rc = ym_network_to_lyd(d->ly, parent, n, state ? &st : NULL, &entry);
+	free(util);
+	return rc;
+}
+
+struct each_ctx {
+	struct netd *d;
+	struct store_txn *t;
+	struct lyd_node *parent;
+	bool state;
+};
+
+static int each_network_cb(const struct model_network *n, void *arg)
+{
+	struct each_ctx *c = arg;
+	return add_network_entry(c->d, c->t, c->parent, n, c->state);
+}
+
+static int each_node_cb(const struct model_node *n, void *arg)
+{
+	struct each_ctx *c = arg;
+	return add_node_entry(c->d, c->t, c->parent, n, c->state);
+}
+
+static int each_alloc_cb(const struct model_alloc *a, void *arg)
+{
+	struct each_ctx *c = arg;
+	struct lyd_node *entry;
+	return ym_alloc_to_lyd(c->d->ly, c->parent, a, c->d->cfg.hold_down_s, &entry);
+}
+
+/* Create top-level container @path in *tree (or find it). */
+static int top_container(struct netd *d, struct lyd_node **tree, const char *path, struct lyd_node **out)
+{
+	struct lyd_node *node = NULL;
+	if (*tree && lyd_find_path(*tree, path, 0, &node) == LY_SUCCESS) {
+		*out = node;
+		return 0;
+	}
+	if (lyd_new_path(NULL, d->ly, path, NULL, 0, &node) != LY_SUCCESS)
+		return yc_err(d->ly, NETD_EINVAL, NULL);
+	if (*tree)
+		lyd_insert_sibling(*tree, node, tree);
+	else
+		*tree = node;
+	*out = node;
+	return 0;
+}
+
+/* Networks (all, or the one named) into *tree. A missing named one adds nothing. */
+static int build_networks(struct netd *d, struct store_txn *t, struct lyd_node **tree, const char *name, bool state)
+{
+	struct each_ctx c = { d, t, NULL, state };
+	int rc = top_container(d, tree, NETWORKS_PATH, &c.parent);
+	if (rc < 0)
+		return rc;
+	if (!name)
+		return model_network_each(&d->mt, t, NULL, each_network_cb, &c);
+	struct model_network n = { 0 };
+	rc = model_network_get(&d->mt, t, name, &n);
+	if (rc == 0)
+		rc = add_network_entry(d, t, c.parent, &n, state);
+	model_network_clear(&n);
+	return rc == NETD_ENOTFOUND ? 0 : rc;
+}
+
+static int build_nodes(struct netd *d, struct store_txn *t, struct lyd_node **tree, const char *name, bool state)
+{
+	struct each_ctx c = { d, t, NULL, state };
+	int rc = top_container(d, tree, NODES_PATH, &c.parent);
+	if (rc < 0)
+		return rc;
+	if (!name)
+		return model_node_each(&d->mt, t, NULL, each_node_cb, &c);
+	struct model_node n = { 0 };
+	rc = model_node_get(&d->mt, t, name, &n);
+	if (rc == 0)
+		rc = add_node_entry(d, t, c.parent, &n, state);
+	model_node_clear(&n);
+	return rc == NETD_ENOTFOUND ? 0 : rc;
+}
+
+static int build_allocations(struct netd *d, struct store_txn *t, struct lyd_node **tree)
+{
+	struct each_ctx c = { d, t, NULL, true };
+	int rc = top_container(d, tree, "/netd:allocations", &c.parent);
+	if (rc < 0)
+		return rc;
+	return model_alloc_each(&d->mt, t, NULL, each_alloc_cb, &c);
+}
+
+static int status_leaf(struct netd *d, struct lyd_node *parent, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int status_leaf(struct netd *d, struct lyd_node *parent, const char *name, const char *fmt, ...)
+{
+	char val[4200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof val, fmt, ap);
+	va_end(ap);
+	if (lyd_new_path(parent, d->ly, name, val, 0, NULL) != LY_SUCCESS)
+		return yc_err(d->ly, NETD_EINVAL, NULL);
+	return 0;
+}
+
+static int build_status(struct netd *d, struct store_txn *t, struct lyd_node **tree)
+{
+	struct lyd_node *st;
+	uint64_t map = 0, used = 0, n_net = 0, n_node = 0, n_alloc = 0;
+	int rc = top_container(d, tree, "/netd:status", &st);
+	if (rc < 0)
+		return rc;
+	store_stats(d->store, &map, &used);
+	store_count(t, d->mt.network, &n_net);
+	store_count(t, d->mt.node, &n_node);
+	store_count(t, d->mt.alloc, &n_alloc);
+	uint64_t now = wall_now_s();
+	rc = status_leaf(d, st, "version", "%s", NETD_VERSION);
+	rc = rc ? rc : status_leaf(d, st, "uptime", "%llu",
+				   (unsigned long long)(now > d->started_at ? now - d->started_at : 0));
+	rc = rc ? rc : status_leaf(d, st, "store-path", "%s", store_path(d->store));
+	rc = rc ? rc : status_leaf(d, st, "store-map-size", "%llu", (unsigned long long)map);
+	rc = rc ? rc : status_leaf(d, st, "store-used", "%llu", (unsigned long long)used);
+	rc = rc ? rc : status_leaf(d, st, "networks", "%llu", (unsigned long long)n_net);
+	rc = rc ? rc : status_leaf(d, st, "nodes", "%llu", (unsigned long long)n_node);
+	rc = rc ? rc : status_leaf(d, st, "allocations", "%llu", (unsigned long long)n_alloc);
+	return rc;
+}
+
+static int build_yanglib(struct netd *d, struct lyd_node **tree)
+{
+	struct lyd_node *yl = NULL;
+	if (ly_ctx_get_yanglib_data(d->ly, &yl, "%u", ly_ctx_get_change_count(d->ly)) != LY_SUCCESS)
+		return yc_err(d->ly, NETD_EINVAL, NULL);
+	if (*tree)
+		lyd_insert_sibling(*tree, yl, tree);
+	else
+		*tree = yl;
+	return 0;
+}
+
+/* Build just what @xpath needs. */
+static int build_for_path(struct netd *d, struct store_txn *t, const char *xpath, bool state,
+			  struct lyd_node **tree)
+{
+	char name[MODEL_NAME_MAX];
+	bool all = !xpath[0];
+	int rc = 0;
+
+	if (all || !strncmp(xpath, NETWORKS_PATH, strlen(NETWORKS_PATH))) {
+		bool one = !all && path_list_key(xpath, NETWORKS_PATH "/network", name, sizeof name);
+		rc = build_networks(d, t, tree, one ? name : NULL, state);
+	}
+	if (!rc && (all || !strncmp(xpath, NODES_PATH, strlen(NODES_PATH)))) {
+		bool one = !all && path_list_key(xpath, NODES_PATH "/node", name, sizeof name);
+		rc = build_nodes(d, t, tree, one ? name : NULL, state);
+	}
+	if (!rc && state && (all || !strncmp(xpath, "/netd:allocations", 17)))
+		rc = build_allocations(d, t, tree);
+	if (!rc && state && (all || !strncmp(xpath, "/netd:status", 12)))
+		rc = build_status(d, t, tree);
+	if (!rc && state && (all || !strncmp(xpath, "/ietf-yang-library:", 19)))
+		rc = build_yanglib(d, tree);
+	return rc;
+}
+
+/* content=nonconfig: drop config leaves (keys stay) and config subtrees
+ * left with nothing but keys. Returns true if @node should go too. */
+static bool prune_config(struct lyd_node *node)
+{
+	if (!node->schema)
+		return false;
+	if (node->schema->nodetype & (LYD_NODE_TERM)) {
+		if (node->schema->flags & LYS_KEY)
+			return false;
+		return (node->schema->flags & LYS_CONFIG_W) != 0;
+	}
+	struct lyd_node *child = lyd_child(node), *next;
+	bool has_data = false;
+	while (child) {
+		next = child->next;
+		if (prune_config(child))
+			lyd_free_tree(child);
+		else if (!(child->schema && (child->schema->flags & LYS_KEY)))
+			has_data = true;
+		child = next;
+	}
+	return !has_data && (node->schema->flags & LYS_CONFIG_W);
+}
+
+int ops_get(struct netd *d, const char *xpath, enum ops_content content, struct ops_result *r)
+{
+	struct store_txn *t = NULL;
+	struct lyd_node *tree = NULL, *target = NULL;
+	bool state = content != OPS_CONTENT_CONFIG;
+	int rc = store_read_begin(d->store, &t);
+	if (rc < 0)
+		return fail_err(r, rc);
+	rc = build_for_path(d, t, xpath, state, &tree);
+	store_read_end(t);
+	if (rc < 0) {
+		fail_err(r, rc);
+		goto out;
+	}
+	if (content == OPS_CONTENT_NONCONFIG) {
+		struct lyd_node *top = tree, *next;
+		while (top) {
+			next = top->next;
+			if (prune_config(top)) {
+				if (top == tree)
+					tree = next;
+				lyd_free_tree(top);
+			}
+			top = next;
+		}
+	}
+	uint32_t opts = LYD_PRINT_SHRINK | LYD_PRINT_WD_ALL;
+	if (!xpath[0]) {
+		target = tree;
+		opts |= LYD_PRINT_WITHSIBLINGS;
+	} else if (!tree || lyd_find_path(tree, xpath, 0, &target) != LY_SUCCESS) {
+		rc = fail_status(r, 404, "invalid-value", NETD_ENOTFOUND, xpath, "%s", "no such data resource");
+		goto out;
+	}
+	if (!target) {
+		r->body = strdup("{}");
+	} else if (lyd_print_mem(&r->body, target, LYD_JSON, opts) != LY_SUCCESS) {
+		rc = fail_ly(d, r);
+		goto out;
+	}
+	if (!r->body) {
+		rc = fail_err(r, -ENOMEM);
+		goto out;
+	}
+	r->status = 200;
+	rc = 0;
+out:
+	lyd_free_all(tree);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ edits */
+
+/* Names of the networks and nodes an edit touches. */
+struct name_set {
+	char (*names)[MODEL_NAME_MAX];
+	size_t n, cap;
+	bool all;                 /* the whole list is replaced or deleted */
+};
+
+static int name_set_add(struct name_set *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->names[i], name))
+			return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		void *v = realloc(s->names, cap * sizeof *s->names);
+		if (!v)
+			return -ENOMEM;
+		s->names = v;
+		s->cap = cap;
+	}
+	snprintf(s->names[s->n++], MODEL_NAME_MAX, "%s", name);
+	return 0;
+}
+
+struct edit_ctx {
+	struct netd *d;
+	struct store_txn *t;
+	const struct ops_edit *ed;
+	uint64_t now;
+	struct ops_result *r;
+	struct lyd_node *edit;        /* the parsed body as a tree from the top */
+	struct lyd_node *edit_target; /* PUT/PATCH: the target node; POST: the new child */
+	struct name_set nets, nodes;
+	struct lyd_node *tree;        /* stored entries, then the edited result */
+	struct model_network *old_nets;
+	struct model_node *old_nodes;
+	size_t n_old_nets, n_old_nodes;
+};
+
+static int collect_names(const struct lyd_node *top, struct name_set *nets, struct name_set *nodes)
+{
+	const struct lyd_node *cont, *e;
+	LY_LIST_FOR(top, cont) {
+		if (!cont->schema)
+			continue;
+		struct name_set *set = NULL;
+		if (!strcmp(cont->schema->name, "networks"))
+			set = nets;
+		else if (!strcmp(cont->schema->name, "nodes"))
+			set = nodes;
+		else
+			continue;
+		LY_LIST_FOR(lyd_child(cont), e) {
+			const char *key = lyd_get_value(lyd_child(e));
+			if (key && name_set_add(set, key) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Which top-level nodes may be edited. */
+static bool top_is_writable(const struct lyd_node *top)
+{
+	const struct lyd_node *n;
+	LY_LIST_FOR(top, n) {
+		if (!n->schema || strcmp(n->schema->module->name, "netd") ||
+		    !(n->schema->flags & LYS_CONFIG_W))
+			return false;
+	}
+	return true;
+}
+
+static int parse_body(struct edit_ctx *c, const char *parent_xpath)
+{
+	struct netd *d = c->d;
+	const uint32_t popts = LYD_PARSE_STRICT | LYD_PARSE_ONLY | LYD_PARSE_NO_STATE;
+	struct lyd_node *parent = NULL;
+	struct ly_in *in = NULL;
+
+	if (!c->ed->body || !c->ed->body[0])
+		return fail_status(c->r, 400, "malformed-message", NETD_EINVAL, NULL, "%s", "the request needs a body");
+	if (!parent_xpath[0]) {
+		if (lyd_parse_data_mem(d->ly, c->ed->body, LYD_JSON, popts, 0, &c->edit) != LY_SUCCESS)
+			return fail_ly(d, c->r);
+		return 0;
+	}
+	if (lyd_new_path(NULL, d->ly, parent_xpath, NULL, 0, &c->edit) != LY_SUCCESS ||
+	    lyd_find_path(c->edit, parent_xpath, 0, &parent) != LY_SUCCESS)
+		return fail_ly(d, c->r);
+	if (ly_in_new_memory(c->ed->body, &in) != LY_SUCCESS)
+		return fail_err(c->r, -ENOMEM);
+	LY_ERR lr = lyd_parse_data(d->ly, parent, in, LYD_JSON, popts, 0, NULL);
+	ly_in_free(in, 0);
+	if (lr != LY_SUCCESS)
+		return fail_ly(d, c->r);
+	return 0;
+}
+
+/* The single non-key child of @parent that the body added (POST). */
+static struct lyd_node *new_child(struct lyd_node *parent, size_t *count)
+{
+	struct lyd_node *child, *found = NULL;
+	*count = 0;
+	LY_LIST_FOR(parent ? lyd_child(parent) : NULL, child) {
+		if (child->schema && (child->schema->flags & LYS_KEY))
+			continue;
+		found = child;
+		(*count)++;
+	}
+	return found;
+}
+
+static int locate_edit_target(struct edit_ctx *c, const char *parent_xpath)
+{
+	const char *xpath = c->ed->xpath;
+	if (c->ed->method == OPS_POST) {
+		struct lyd_node *parent = NULL;
+		size_t count = 0;
+		if (parent_xpath[0])
+			lyd_find_path(c->edit, parent_xpath, 0, &parent);
+		if (parent) {
+			c->edit_target = new_child(parent, &count);
+		} else {
+			c->edit_target = c->edit;
+			count = 0;
+			for (struct lyd_node *n = c->edit; n; n = n->next)
+				count++;
+		}
+		if (count != 1)
+			return fail_status(c->r, 400, "malformed-message", NETD_EINVAL, xpath[0] ? xpath : "/",
+					   "%s", "POST needs exactly one child resource in the body");
+		return 0;
+	}
+	if (!xpath[0]) {
+		c->edit_target = c->edit;
+		return 0;
+	}
+	if (lyd_find_path(c->edit, xpath, 0, &c->edit_target) != LY_SUCCESS)
+		return fail_status(c->r, 400, "invalid-value", NETD_EINVAL, xpath, "%s",
+				   "the body does not match the target resource (key values must equal the URI's)");
+	return 0;
+}
+
+static int affected_from_target(struct edit_ctx *c)
+{
+	const char *xpath = c->ed->xpath;
+	char name[MODEL_NAME_MAX];
+	bool whole = c->ed->method == OPS_PUT || c->ed->method == OPS_DELETE;
+	if (!whole)
+		return 0;
+	if (!xpath[0]) {
+		c->nets.all = c->nodes.all = true;
+	} else if (!strcmp(xpath, NETWORKS_PATH)) {
+		c->nets.all = true;
+	} else if (!strcmp(xpath, NODES_PATH)) {
+		c->nodes.all = true;
+	} else if (path_list_key(xpath, NETWORKS_PATH "/network", name, sizeof name)) {
+		return name_set_add(&c->nets, name);
+	} else if (path_list_key(xpath, NODES_PATH "/node", name, sizeof name)) {
+		return name_set_add(&c->nodes, name);
+	}
+	return 0;
+}
+
+static int collect_net_name(const struct model_network *n, void *arg)
+{
+	return name_set_add(arg, n->name);
+}
+
+static int collect_node_name(const struct model_node *n, void *arg)
+{
+	return name_set_add(arg, n->name);
+}
+
+static int load_records(struct edit_ctx *c)
+{
+	struct netd *d = c->d;
+	struct lyd_node *parent = NULL, *entry;
+	int rc = 0;
+
+	if (c->nets.all && (rc = model_network_each(&d->mt, c->t, NULL, collect_net_name, &c->nets)) < 0)
+		return rc;
+	if (c->nodes.all && (rc = model_node_each(&d->mt, c->t, NULL, collect_node_name, &c->nodes)) < 0)
+		return rc;
+	c->old_nets = calloc(c->nets.n + 1, sizeof *c->old_nets);
+	c->old_nodes = calloc(c->nodes.n + 1, sizeof *c->old_nodes);
+	if (!c->old_nets || !c->old_nodes)
+		return -ENOMEM;
+	c->n_old_nets = c->nets.n;
+	c->n_old_nodes = c->nodes.n;
+	if (c->nets.n && (rc = top_container(d, &c->tree, NETWORKS_PATH, &parent)) < 0)
+		return rc;
+	for (size_t i = 0; i < c->nets.n; i++) {
+		rc = model_network_get(&d->mt, c->t, c->nets.names[i], &c->old_nets[i]);
+		if (rc == NETD_ENOTFOUND)
+			continue;
+		if (rc < 0 || (rc = ym_network_to_lyd(d->ly, parent, &c->old_nets[i], NULL, &entry)) < 0)
+			return rc;
+	}
+	if (c->nodes.n && (rc = top_container(d, &c->tree, NODES_PATH, &parent)) < 0)
+		return rc;
+	for (size_t i = 0; i < c->nodes.n; i++) {
+		rc = model_node_get(&d->mt, c->t, c->nodes.names[i], &c->old_nodes[i]);
+		if (rc == NETD_ENOTFOUND)
+			continue;
+		if (rc < 0 || (rc = ym_node_to_lyd(d->ly, parent, &c->old_nodes[i], NULL, 0, &entry)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Find @xpath in the working tree; for the two top-level containers, create
+ * them when missing (they are non-presence: they always "exist"). */
+static int find_or_top(struct edit_ctx *c, const char *xpath, struct lyd_node **out)
+{
+	*out = NULL;
+	if (c->tree && lyd_find_path(c->tree, xpath, 0, out) == LY_SUCCESS)
+		return 0;
+	if (!strcmp(xpath, NETWORKS_PATH) || !strcmp(xpath, NODES_PATH))
+		return top_container(c->d, &c->tree, xpath, out);
+	return NETD_ENOTFOUND;
+}
+
+static int insert_copy(struct edit_ctx *c, struct lyd_node *parent, const struct lyd_node *src)
+{
+	struct lyd_node *dup = NULL;
+	if (lyd_dup_single(src, parent ? (struct lyd_node_inner *)parent : NULL, LYD_DUP_RECURSIVE, &dup) != LY_SUCCESS)
+		return yc_err(c->d->ly, NETD_EINVAL, &c->r->err);
+	if (!parent) {
+		if (c->tree)
+			lyd_insert_sibling(c->tree, dup, &c->tree);
+		else
+			c->tree = dup;
+	}
+	return 0;
+}
+
+static void free_subtree(struct edit_ctx *c, struct lyd_node *node)
+{
+	if (node == c->tree)
+		c->tree = node->next;
+	lyd_free_tree(node);
+}
+
+static int apply_put(struct edit_ctx *c, const char *parent_xpath)
+{
+	const char *xpath = c->ed->xpath;
+	struct lyd_node *old = NULL, *parent = NULL;
+	if (!xpath[0]) {
+		lyd_free_all(c->tree);
+		c->tree = NULL;
+		for (struct lyd_node *n = c->edit; n; n = n->next) {
+			int rc = insert_copy(c, NULL, n);
+			if (rc < 0)
+				return fail_err(c->r, rc);
+		}
+		c->r->status = 204;
+		return 0;
+	}
+	bool existed = c->tree && lyd_find_path(c->tree, xpath, 0, &old) == LY_SUCCESS;
+	if (existed)
+		free_subtree(c, old);
+	if (parent_xpath[0] && find_or_top(c, parent_xpath, &parent) < 0)
+		return fail_status(c->r, 404, "invalid-value", NETD_ENOTFOUND, parent_xpath, "%s",
+				   "the parent of the target does not exist");
+	int rc = insert_copy(c, parent, c->edit_target);
+	if (rc < 0)
+		return fail_err(c->r, rc);
+	c->r->status = existed ? 204 : 201;
+	return 0;
+}
+
+static int apply_post(struct edit_ctx *c)
+{
+	const char *xpath = c->ed->xpath;
+	struct lyd_node *parent = NULL, *exists = NULL;
+	char child_path[1024];
+	if (xpath[0] && find_or_top(c, xpath, &parent) < 0)
+		return fail_status(c->r, 404, "invalid-value", NETD_ENOTFOUND, xpath, "%s", "the target does not exist");
+	if (!lyd_path(c->edit_target, LYD_PATH_STD, child_path, sizeof child_path))
+		return fail_err(c->r, -ENOMEM);
+	if (c->tree && lyd_find_path(c->tree, child_path, 0, &exists) == LY_SUCCESS)
+		return fail_status(c->r, 409, "data-exists", NETD_EEXIST, child_path, "%s",
+				   "the resource exists already (use PUT to replace it)");
+	int rc = insert_copy(c, parent, c->edit_target);
+	if (rc < 0)
+		return fail_err(c->r, rc);
+	snprintf(c->r->location, sizeof c->r->location, "%s", child_path);
+	c->r->status = 201;
+	return 0;
+}
+
+static int apply_patch(struct edit_ctx *c)
+{
+	const char *xpath = c->ed->xpath;
+	struct lyd_node *target = NULL;
+	if (xpath[0] && find_or_top(c, xpath, &target) < 0)
+		return fail_status(c->r, 404, "invalid-value", NETD_ENOTFOUND, xpath, "%s",
+				   "PATCH does not create resources: the target does not exist");
+	if (lyd_merge_siblings(&c->tree, c->edit, 0) != LY_SUCCESS)
+		return fail_ly(c->d, c->r);
+	c->r->status = 204;
+	return 0;
+}
+
+static int apply_delete(struct edit_ctx *c)
+{
+	const char *xpath = c->ed->xpath;
+	struct lyd_node *target = NULL;
+	c->r->status = 204;
+	if (!xpath[0]) {
+		lyd_free_all(c->tree);
+		c->tree = NULL;
+		return 0;
+	}
+	if (!strcmp(xpath, NETWORKS_PATH) || !strcmp(xpath, NODES_PATH)) {
+		if (c->tree && lyd_find_path(c->tree, xpath, 0, &target) == LY_SUCCESS)
+			free_subtree(c, target);
+		return 0;
+	}
+	if (!c->tree || lyd_find_path(c->tree, xpath, 0, &target) != LY_SUCCESS)
+		return fail_status(c->r, 404, "invalid-value", NETD_ENOTFOUND, xpath, "%s", "no such data resource");
+	if (target->schema && (target->schema->flags & LYS_KEY))
+		return fail_status(c->r, 400, "invalid-value", NETD_EINVAL, xpath, "%s",
+				   "a list key cannot be deleted; delete the list entry");
+	free_subtree(c, target);
+	return 0;
+}
+
+/* ------------------------------------------------ records from the result */
+
+static struct lyd_node *result_entry(struct edit_ctx *c, const char *list_path, const char *name)
+{
+	char xp[256];
+	struct lyd_node *e = NULL;
+	entry_xpath(xp, sizeof xp, list_path, name);
+	if (!c->tree || lyd_find_path(c->tree, xp, 0, &e) != LY_SUCCESS)
+		return NULL;
+	return e;
+}
+
+static bool record_exists_net(const struct model_network *n) { return n->name[0] != '\0'; }
+static bool record_exists_node(const struct model_node *n) { return n->name[0] != '\0'; }
+
+static int delete_nodes(struct edit_ctx *c)
+{
+	for (size_t i = 0; i < c->nodes.n; i++) {
+		const struct model_node *old = &c->old_nodes[i];
+		if (!record_exists_node(old) || result_entry(c, NODES_PATH "/node", old->name))
+			continue;
+		int rc = ipam_node_sync(c->d->ipam, c->t, old, NULL, c->now, &c->r->err);
+		if (!rc)
+			rc = model_node_del(&c->d->mt, c->t, old);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int put_networks(struct edit_ctx *c)
+{
+	int rc = 0;
+	for (size_t i = 0; i < c->nets.n && !rc; i++) {
+		const struct model_network *old = &c->old_nets[i];
+		struct lyd_node *e = result_entry(c, NETWORKS_PATH "/network", c->nets.names[i]);
+		struct model_network n = { 0 };
+		if (!e)
+			continue;
+		rc = ym_network_from_lyd(e, record_exists_net(old) ? old : NULL, &n, &c->r->err);
+		if (!rc && (!record_exists_net(old) || !model_network_equal(old, &n))) {
+			n.created = record_exists_net(old) ? old->created : c->now;
+			rc = ipam_network_put(c->d->ipam, c->t, record_exists_net(old) ? old : NULL, &n, c->now,
+					      &c->r->err);
+		}
+		model_network_clear(&n);
+	}
+	return rc;
+}
+
+static int put_nodes(struct edit_ctx *c)
+{
+	int rc = 0;
+	for (size_t i = 0; i < c->nodes.n && !rc; i++) {
+		const struct model_node *old = &c->old_nodes[i];
+		const struct model_node *oldp = record_exists_node(old) ? old : NULL;
+		struct lyd_node *e = result_entry(c, NODES_PATH "/node", c->nodes.names[i]);
+		struct model_node n = { 0 };
+		if (!e)
+			continue;
+		rc = ym_node_from_lyd(e, &n, &c->r->err);
+		if (!rc && (!oldp || !model_node_equal(oldp, &n))) {
+			n.created = oldp ? oldp->created : c->now;
+			rc = ipam_node_sync(c->d->ipam, c->t, oldp, &n, c->now, &c->r->err);
+			if (!rc)
+				rc = model_node_put(&c->d->mt, c->t, oldp, &n, &c->r->err);
+		}
+		model_node_clear(&n);
+	}
+	return rc;
+}
+
+static int delete_networks(struct edit_ctx *c)
+{
+	for (size_t i = 0; i < c->nets.n; i++) {
+		const struct model_network *old = &c->old_nets[i];
+		if (!record_exists_net(old) || result_entry(c, NETWORKS_PATH "/network", old->name))
+			continue;
+		int rc = ipam_network_del(c->d->ipam, c->t, old->name, &c->r->err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Order matters: nodes leaving free their addresses before networks go;
+ * networks exist before nodes attach to them. */
+static int commit_records(struct edit_ctx *c)
+{
+	int rc = delete_nodes(c);
+	if (!rc)
+		rc = put_networks(c);
+	if (!rc)
+		rc = put_nodes(c);
+	if (!rc)
+		rc = delete_networks(c);
+	return rc;
+}
+
+static void edit_ctx_free(struct edit_ctx *c)
+{
+	lyd_free_all(c->edit);
+	lyd_free_all(c->tree);
+	for (size_t i = 0; i < c->n_old_nets; i++)
+		model_network_clear(&c->old_nets[i]);
+	for (size_t i = 0; i < c->n_old_nodes; i++)
+		model_node_clear(&c->old_nodes[i]);
+	free(c->old_nets);
+	free(c->old_nodes);
+	free(c->nets.names);
+	free(c->nodes.names);
+}
+
+static int apply_edit(struct edit_ctx *c, const char *parent_xpath)
+{
+	switch (c->ed->method) {
+	case OPS_PUT: return apply_put(c, parent_xpath);
+	case OPS_POST: return apply_post(c);
+	case OPS_PATCH: return apply_patch(c);
+	case OPS_DELETE: return apply_delete(c);
+	}
+	return fail_err(c->r, NETD_EUNSUPPORTED);
+}
+
+int ops_edit(struct netd *d, struct store_txn *t, const struct ops_edit *ed, uint64_t now, struct ops_result *r)
+{
+	struct edit_ctx c = { .d = d, .t = t, .ed = ed, .now = now, .r = r };
+	char parent_xpath[1024] = "";
+	int rc;
+
+	if (ed->xpath[0] && strncmp(ed->xpath, NETWORKS_PATH, strlen(NETWORKS_PATH)) &&
+	    strncmp(ed->xpath, NODES_PATH, strlen(NODES_PATH))) {
+		rc = fail_status(r, 405, "operation-not-supported", NETD_EUNSUPPORTED, ed->xpath, "%s",
+				 "this resource is not configuration data and cannot be edited");
+		goto out;
+	}
+	if (ed->method == OPS_POST)
+		snprintf(parent_xpath, sizeof parent_xpath, "%s", ed->xpath);
+	else
+		parent_path(ed->xpath, parent_xpath, sizeof parent_xpath);
+
+	if (ed->method != OPS_DELETE) {
+		if ((rc = parse_body(&c, parent_xpath)) < 0 || (rc = locate_edit_target(&c, parent_xpath)) < 0)
+			goto out;
+		if (!top_is_writable(c.edit)) {
+			rc = fail_status(r, 400, "invalid-value", NETD_EINVAL, NULL, "%s",
+					 "only netd configuration data can be edited");
+			goto out;
+		}
+		if ((rc = collect_names(c.edit, &c.nets, &c.nodes)) < 0) {
+			fail_err(r, rc);
+			goto out;
+		}
+	}
+	if ((rc = affected_from_target(&c)) < 0 || (rc = load_records(&c)) < 0) {
+		fail_err(r, rc);
+		goto out;
+	}
+	if ((rc = apply_edit(&c, parent_xpath)) < 0)
+		goto out;
+	if (c.tree && lyd_validate_all(&c.tree, d->ly, LYD_VALIDATE_PRESENT | LYD_VALIDATE_NO_STATE, NULL) != LY_SUCCESS) {
+		rc = fail_ly(d, r);
+		goto out;
+	}
+	int status = r->status;
+	if ((rc = commit_records(&c)) < 0) {
+		fail_err(r, rc);
+		goto out;
+	}
+	r->status = status;
+	rc = 0;
+out:
+	edit_ctx_free(&c);
+	return rc;
+}
+
+/* -------------------------------------------------------------------- RPCs */
+
+/* RESTCONF wraps RPC input as {"netd:input": {...}}; libyang 2.1 has no
+ * parser for that envelope, so parse it as opaque data and rebuild the leaves
+ * under the RPC node, where libyang checks each value. */
+static int rpc_input(struct netd *d, const char *name, const char *body, struct lyd_node **rpc_out,
+		     struct ops_result *r)
+{
+	char path[128];
+	struct lyd_node *rpc = NULL, *in = NULL, *leaf;
+	snprintf(path, sizeof path, "/%s", name);
+	if (lyd_new_path(NULL, d->ly, path, NULL, 0, &rpc) != LY_SUCCESS)
+		return fail_status(r, 404, "invalid-value", NETD_ENOTFOUND, path, "%s", "no such operation");
+	if (body && body[strspn(body, " \t\r\n")]) {
+		if (lyd_parse_data_mem(d->ly, body, LYD_JSON, LYD_PARSE_OPAQ | LYD_PARSE_ONLY, 0, &in) != LY_SUCCESS) {
+			lyd_free_all(rpc);
+			return fail_ly(d, r);
+		}
+		if (!in || in->schema || in->next || strcmp(((struct lyd_node_opaq *)in)->name.name, "input")) {
+			lyd_free_all(in);
+			lyd_free_all(rpc);
+			return fail_status(r, 400, "malformed-message", NETD_EINVAL, path, "%s",
+					   "the body must be {\"netd:input\": {...}}");
+		}
+		LY_LIST_FOR(lyd_child(in), leaf) {
+			const struct lyd_node_opaq *o = (const struct lyd_node_opaq *)leaf;
+			if (leaf->schema || lyd_new_path(rpc, NULL, o->name.name, o->value, 0, NULL) != LY_SUCCESS) {
+				lyd_free_all(in);
+				lyd_free_all(rpc);
+				return fail_ly(d, r);
+			}
+		}
+		lyd_free_all(in);
+	}
+	if (lyd_validate_op(rpc, NULL, LYD_TYPE_RPC_YANG, NULL) != LY_SUCCESS) {
+		lyd_free_all(rpc);
+		return fail_ly(d, r);
+	}
+	*rpc_out = rpc;
+	return 0;
+}
+
+static const char *rpc_leaf(const struct lyd_node *rpc, const char *name)
+{
+	struct lyd_node *n = NULL;
+	if (lyd_find_path(rpc, name, 0, &n) != LY_SUCCESS)
+		return NULL;
+	return lyd_get_value(n);
+}
+
+/* Print an RPC reply tree as {"netd:output": {...}}. */
+static int rpc_output(struct netd *d, const char *name, const char *leaf, const char *value, struct ops_result *r)
+{
+	char path[256], *printed = NULL;
+	struct lyd_node *out = NULL;
+	snprintf(path, sizeof path, "/%s/%s", name, leaf);
+	if (lyd_new_path(NULL, d->ly, path, value, LYD_NEW_PATH_OUTPUT, &out) != LY_SUCCESS)
+		return fail_ly(d, r);
+	LY_ERR lr = lyd_print_mem(&printed, out, LYD_JSON, LYD_PRINT_SHRINK);
+	lyd_free_all(out);
+	if (lr != LY_SUCCESS)
+		return fail_ly(d, r);
+	/* printed = {"netd:allocate-address":{...}}: swap the envelope's name */
+	const char *inner = strchr(printed, ':');
+	inner = inner ? strchr(inner, ':') : NULL;
+	if (!inner || asprintf(&r->body, "{\"netd:output\"%s", inner) < 0) {
+		free(printed);
+		return fail_err(r, -ENOMEM);
+	}
+	free(printed);
+	r->status = 200;
+	return 0;
+}
+
+static int rpc_allocate(struct netd *d, struct store_txn *t, const struct lyd_node *rpc, uint64_t now,
+			struct ops_result *r)
+{
+	struct addr hint, out;
+	const char *hint_s = rpc_leaf(rpc, "hint");
+	const char *fam = rpc_leaf(rpc, "family");
+	struct ipam_request rq = {
+		.network = rpc_leaf(rpc, "network"),
+		.family = fam && !strcmp(fam, "ipv6") ? ADDR_V6 : ADDR_V4,
+		.owner_kind = OWNER_VIP,
+		.owner = rpc_leaf(rpc, "name"),
+		.range = rpc_leaf(rpc, "range"),
+		.hint = NULL,
+	};
+	if (hint_s) {
+		if (addr_parse_family(hint_s, rq.family, &hint) < 0)
+			return fail_status(r, 400, "invalid-value", NETD_EINVAL, "/netd:allocate-address/hint", "%s",
+					   "the hint is not an address of the requested family");
+		rq.hint = &hint;
+	}
+	int rc = ipam_alloc(d->ipam, t, &rq, now, &out, &r->err);
+	if (rc < 0)
+		return fail_err(r, rc);
+	char buf[ADDR_STRLEN];
+	return rpc_output(d, "netd:allocate-address", "address", addr_print(&out, buf, sizeof buf), r);
+}
+
+static int rpc_release(struct netd *d, struct store_txn *t, const struct lyd_node *rpc, uint64_t now,
+		       struct ops_result *r)
+{
+	struct addr a;
+	if (addr_parse(rpc_leaf(rpc, "address"), &a) < 0)
+		return fail_status(r, 400, "invalid-value", NETD_EINVAL, "/netd:release-address/address", "%s",
+				   "not an address");
+	int rc = ipam_release(d->ipam, t, rpc_leaf(rpc, "network"), &a, now, &r->err);
+	if (rc < 0)
+		return fail_err(r, rc);
+	r->status = 204;
+	return 0;
+}
+
+static int rpc_rename(struct netd *d, struct store_txn *t, const struct lyd_node *rpc, struct ops_result *r)
+{
+	const char *from = rpc_leaf(rpc, "from"), *to = rpc_leaf(rpc, "to");
+	struct model_node old = { 0 }, n = { 0 }, tmp = { 0 };
+	int rc = model_node_get(&d->mt, t, from, &old);
+	if (rc == NETD_ENOTFOUND) {
+		fail_status(r, 404, "invalid-value", NETD_ENOTFOUND, "/netd:rename-node/from", "no node named '%s'", from);
+		goto out;
+	}
+	if (rc == 0 && model_node_get(&d->mt, t, to, &tmp) == 0) {
+		rc = fail_status(r, 409, "data-exists", NETD_EEXIST, "/netd:rename-node/to",
+				 "a node named '%s' exists already", to);
+		goto out;
+	}
+	if (!rc)
+		rc = model_node_copy(&n, &old);
+	if (!rc) {
+		snprintf(n.name, sizeof n.name, "%s", to);
+		rc = model_node_del(&d->mt, t, &old);
+	}
+	if (!rc)
+		rc = ipam_node_rename(d->ipam, t, from, to, &r->err);
+	if (!rc)
+		rc = model_node_put(&d->mt, t, NULL, &n, &r->err);
+	if (rc < 0) {
+		fail_err(r, rc);
+		goto out;
+	}
+	r->status = 204;
+out:
+	model_node_clear(&old);
+	model_node_clear(&n);
+	model_node_clear(&tmp);
+	return r->err.code;
+}
+
+int ops_rpc(struct netd *d, struct store_txn *t, const char *name, const char *body, uint64_t now,
+	    struct ops_result *r)
+{
+	struct lyd_node *rpc = NULL;
+	int rc = rpc_input(d, name, body, &rpc, r);
+	if (rc < 0)
+		return rc;
+	if (!strcmp(name, "netd:allocate-address"))
+		rc = rpc_allocate(d, t, rpc, now, r);
+	else if (!strcmp(name, "netd:release-address"))
+		rc = rpc_release(d, t, rpc, now, r);
+	else if (!strcmp(name, "netd:rename-node"))
+		rc = rpc_rename(d, t, rpc, r);
+	else
+		rc = fail_status(r, 404, "invalid-value", NETD_ENOTFOUND, name, "%s", "no such operation");
+	lyd_free_all(rpc);
+	return rc;
+}

@@ -1,0 +1,55 @@
+/* netd/ops.h — what the faces (RESTCONF now, NETCONF later) ask of the
+ * model: read a subtree, apply an edit, run an RPC.
+ *
+ * Reads run on any thread inside a read transaction.  Edits and RPCs run on
+ * the loop thread inside a write (child) transaction, so each is atomic: the
+ * records, the derived allocations and their indexes commit together or not
+ * at all.  libyang validates every edit on the would-be result; the rest of
+ * the rules are checked in C (ipam) and reported in the same error format.
+ */
+#ifndef NETD_OPS_H
+#define NETD_OPS_H
+
+#include <stdbool.h>
+
+#include <libyang/libyang.h>
+
+#include "core/err.h"
+#include "core/store.h"
+#include "netd/netd.h"
+
+enum ops_content { OPS_CONTENT_ALL = 0, OPS_CONTENT_CONFIG, OPS_CONTENT_NONCONFIG };
+
+enum ops_method { OPS_POST, OPS_PUT, OPS_PATCH, OPS_DELETE };
+
+/* Outcome of an operation, mapped to HTTP by the face. */
+struct ops_result {
+	int status;               /* HTTP status to answer with */
+	const char *error_tag;    /* RFC 8040 error-tag, NULL on success */
+	struct netd_err err;
+	char *body;               /* JSON to send (heap), or NULL */
+	char location[1024];      /* for 201 Created: the new resource's data path (xpath) */
+};
+
+void ops_result_clear(struct ops_result *r);
+/* Fill @r's status and error-tag from r->err.code. */
+void ops_result_from_err(struct ops_result *r);
+
+/* Read the data at @xpath ("" = the whole datastore) as RESTCONF JSON. */
+int ops_get(struct netd *d, const char *xpath, enum ops_content content, struct ops_result *r);
+
+/* An edit: @xpath is the target ("" = datastore), @body the JSON request body
+ * (NULL for DELETE). */
+struct ops_edit {
+	enum ops_method method;
+	const char *xpath;
+	const char *body;
+};
+int ops_edit(struct netd *d, struct store_txn *t, const struct ops_edit *ed, uint64_t now, struct ops_result *r);
+
+/* Run RPC @name (e.g. "netd:allocate-address") with RESTCONF JSON input
+ * ({"netd:input": {...}}; NULL or empty = no input). */
+int ops_rpc(struct netd *d, struct store_txn *t, const char *name, const char *body, uint64_t now,
+	    struct ops_result *r);
+
+#endif

@@ -1,0 +1,788 @@
+/* netd/restconf.c — RESTCONF over libmicrohttpd (see restconf.h for the
+ * threading model).
+ *
+ * Request life cycle in the access handler (libmicrohttpd calls it several
+ * times per request):
+ *   1st call   headers only: authenticate, allocate state, return. (Queueing
+ *              a response here would cost keep-alive: libmicrohttpd then
+ *              answers with Connection: close.)
+ *   body calls accumulate the upload, bounded by RC_BODY_MAX.
+ *   last call  reads are answered here; writes are suspended and queued for
+ *              the loop thread.
+ *   resumed    the loop thread filled in the result: queue it.
+ */
+#include "netd/restconf.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "core/log.h"
+#include "netd/ops.h"
+#include "netd/yangctx.h"
+
+#define RC_BODY_MAX (64u << 20)     /* a larger request body is refused (413) */
+#define RC_PATH_MAX 2048
+#define JSON_TYPE "application/yang-data+json"
+
+enum rc_kind { RC_READ, RC_EDIT, RC_RPC };
+
+struct rc_req {
+	struct rc_server *srv;
+	struct MHD_Connection *conn;
+	char method[16];
+	char *url;
+	int auth_rc;
+	enum auth_role role;
+	char who[65];
+	char *body;
+	size_t body_len, body_cap;
+	bool too_big;
+	bool done;                  /* the loop thread has answered */
+	enum rc_kind kind;
+	struct ops_edit edit;
+	char xpath[RC_PATH_MAX];
+	char rpc[128];
+	struct ops_result res;
+	struct rc_req *next;        /* queue link */
+};
+
+struct rc_server {
+	struct netd *d;
+	struct MHD_Daemon *mhd;
+	struct loop_wake *wake;
+	pthread_mutex_t lock;
+	struct rc_req *head, *tail;
+	char *tls_key, *tls_cert;
+	unsigned port;
+};
+
+/* ------------------------------------------------------------ URI <-> xpath */
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode [s, s+n) into @out. -1 on a bad escape or overflow. */
+static int pct_decode(const char *s, size_t n, char *out, size_t len)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)s[i];
+		if (c == '%') {
+			if (i + 2 >= n)
+				return -1;
+			int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+			if (h < 0 || l < 0)
+				return -1;
+			c = h * 16 + l;
+			i += 2;
+		}
+		if (c == 0 || k + 1 >= len)
+			return -1;
+		out[k++] = (char)c;
+	}
+	out[k] = '\0';
+	return 0;
+}
+
+static int append(char *out, size_t len, size_t *pos, const char *s)
+{
+	size_t n = strlen(s);
+	if (*pos + n >= len)
+		return -1;
+	memcpy(out + *pos, s, n + 1);
+	*pos += n;
+	return 0;
+}
+
+/* Append [key='value'] with quoting that survives the value. */
+static int append_pred(char *out, size_t len, size_t *pos, const char *key, const char *val)
+{
+	char q = strchr(val, '\'') ? '"' : '\'';
+	if (q == '"' && strchr(val, '"'))
+		return -1;
+	char buf[RC_PATH_MAX];
+	int n = snprintf(buf, sizeof buf, "[%s=%c%s%c]", key, q, val, q);
+	if (n < 0 || (size_t)n >= sizeof buf)
+		return -1;
+	return append(out, len, pos, buf);
+}
+
+/* Key predicates for list @node from the comma-separated encoded @vals. */
+static int append_keys(const struct lysc_node *node, const char *vals, char *out, size_t len, size_t *pos,
+		       struct netd_err *e, const char *seg)
+{
+	const struct lysc_node *k;
+	const char *p = vals;
+	if (node->nodetype == LYS_LEAFLIST) {
+		char v[RC_PATH_MAX];
+		if (pct_decode(vals, strlen(vals), v, sizeof v) < 0 || append_pred(out, len, pos, ".", v) < 0)
+			return netd_err_set(e, NETD_EINVAL, NULL, "bad value in URI segment '%s'", seg);
+		return 0;
+	}
+	for (k = lysc_node_child(node); k && (k->flags & LYS_KEY); k = k->next) {
+		if (!p)
+			return netd_err_set(e, NETD_EINVAL, NULL, "URI segment '%s' lacks the key '%s'", seg, k->name);
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char v[RC_PATH_MAX];
+		if (pct_decode(p, n, v, sizeof v) < 0 || append_pred(out, len, pos, k->name, v) < 0)
+			return netd_err_set(e, NETD_EINVAL, NULL, "bad key value in URI segment '%s'", seg);
+		p = end ? end + 1 : NULL;
+	}
+	if (p)
+		return netd_err_set(e, NETD_EINVAL, NULL, "URI segment '%s' has too many key values", seg);
+	return 0;
+}
+
+int rc_uri_to_xpath(const struct ly_ctx *ctx, const char *uri, char *out, size_t len, struct netd_err *e)
+{
+	char schema[RC_PATH_MAX] = "";
+	size_t pos = 0, spos = 0;
+	const char *cur_mod = NULL;
+	const struct lysc_node *node = NULL;
+	char modbuf[64];
+
+	out[0] = '\0';
+	while (*uri == '/')
+		uri++;
+	while (*uri) {
+		const char *end = strchr(uri, '/');
+		size_t n = end ? (size_t)(end - uri) : strlen(uri);
+		char seg[RC_PATH_MAX], name[256];
+		const char *vals = NULL;
+		if (n >= sizeof seg)
+			return netd_err_set(e, NETD_EINVAL, NULL, "%s", "URI segment too long");
+		memcpy(seg, uri, n);
+		seg[n] = '\0';
+		char *eq = strchr(seg, '=');
+		if (eq) {
+			*eq = '\0';
+			vals = eq + 1;
+		}
+		if (pct_decode(seg, strlen(seg), name, sizeof name) < 0 || !name[0])
+			return netd_err_set(e, NETD_EINVAL, NULL, "bad URI segment '%s'", seg);
+		char *colon = strchr(name, ':');
+		const char *local = name;
+		char step[300];
+		if (colon) {
+			*colon = '\0';
+			if (strlen(name) >= sizeof modbuf)
+				return netd_err_set(e, NETD_ENOTFOUND, NULL, "no such module: %.64s", name);
+			memcpy(modbuf, name, strlen(name) + 1);
+			cur_mod = modbuf;
+			local = colon + 1;
+			snprintf(step, sizeof step, "/%s:%s", name, local);
+		} else if (!cur_mod) {
+			return netd_err_set(e, NETD_EINVAL, NULL, "the first URI segment '%s' needs a module name (module:node)", name);
+		} else {
+			snprintf(step, sizeof step, "/%s", local);
+		}
+		if (append(schema, sizeof schema, &spos, step) < 0 || append(out, len, &pos, step) < 0)
+			return netd_err_set(e, NETD_EINVAL, NULL, "%s", "URI too long");
+		node = lys_find_path(ctx, NULL, schema, 0);
+		if (!node)
+			return netd_err_set(e, NETD_ENOTFOUND, NULL, "no such resource: %s", schema);
+		if (vals) {
+			if (!(node->nodetype & (LYS_LIST | LYS_LEAFLIST)))
+				return netd_err_set(e, NETD_EINVAL, NULL, "'%s' is not a list: it takes no key values", local);
+			if (append_keys(node, vals, out, len, &pos, e, seg) < 0)
+				return e ? e->code : NETD_EINVAL;
+		}
+		uri += n;
+		while (*uri == '/')
+			uri++;
+	}
+	return 0;
+}
+
+static bool uri_unreserved(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+	       c == '.' || c == '_' || c == '~' || c == ':';
+}
+
+int rc_xpath_to_uri(const char *xpath, char *out, size_t len)
+{
+	size_t k = 0;
+	bool first_key = true;
+	for (const char *p = xpath; *p;) {
+		if (*p == '[') {
+			/* [name='value'] -> =value or ,value */
+			const char *q = strchr(p, '=');
+			if (!q || (q[1] != '\'' && q[1] != '"'))
+				return -1;
+			char quote = q[1];
+			const char *v = q + 2, *vend = strchr(v, quote);
+			if (!vend || k + 1 >= len)
+				return -1;
+			out[k++] = first_key ? '=' : ',';
+			first_key = false;
+			for (; v < vend; v++) {
+				if (uri_unreserved((unsigned char)*v) && *v != ':') {
+					if (k + 1 >= len)
+						return -1;
+					out[k++] = *v;
+				} else {
+					if (k + 3 >= len)
+						return -1;
+					k += (size_t)snprintf(out + k, len - k, "%%%02X", (unsigned char)*v);
+				}
+			}
+			p = vend + 2;
+			continue;
+		}
+		if (*p == '/')
+			first_key = true;
+		if (k + 1 >= len)
+			return -1;
+		out[k++] = *p++;
+	}
+	out[k] = '\0';
+	return 0;
+}
+
+/* --------------------------------------------------------------- responses */
+
+/* JSON string escaping for the error envelope (output only). */
+static void json_escape(const char *s, char *out, size_t len)
+{
+	size_t k = 0;
+	for (; *s && k + 7 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			out[k++] = '\\';
+			out[k++] = (char)c;
+		} else if (c < 0x20) {
+			k += (size_t)snprintf(out + k, len - k, "\\u%04x", c);
+		} else {
+			out[k++] = (char)c;
+		}
+	}
+	out[k] = '\0';
+}
+
+static char *error_body(const struct ops_result *r)
+{
+	char msg[NETD_ERR_MSG_MAX * 2], path[NETD_ERR_PATH_MAX * 2], *body = NULL;
+	json_escape(r->err.msg, msg, sizeof msg);
+	json_escape(r->err.path, path, sizeof path);
+	const char *type = r->status == 401 || r->status == 403 ? "protocol" : "application";
+	int n = path[0]
+		? asprintf(&body,
+			   "{\"ietf-restconf:errors\":{\"error\":[{\"error-type\":\"%s\",\"error-tag\":\"%s\","
+			   "\"error-path\":\"%s\",\"error-message\":\"%s\"}]}}\n",
+			   type, r->error_tag ? r->error_tag : "operation-failed", path, msg)
+		: asprintf(&body,
+			   "{\"ietf-restconf:errors\":{\"error\":[{\"error-type\":\"%s\",\"error-tag\":\"%s\","
+			   "\"error-message\":\"%s\"}]}}\n",
+			   type, r->error_tag ? r->error_tag : "operation-failed", msg);
+	return n < 0 ? NULL : body;
+}
+
+static enum MHD_Result queue_text(struct MHD_Connection *c, unsigned status, const char *type, char *body)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(body ? strlen(body) : 0, body,
+								     body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (!resp) {
+		free(body);
+		return MHD_NO;
+	}
+	if (body && type)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (status == 401)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"netd\", Bearer realm=\"netd\"");
+	enum MHD_Result ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result queue_result(struct rc_req *rq)
+{
+	struct ops_result *r = &rq->res;
+	if (r->err.code) {
+		ops_result_from_err(r);
+		if (r->status < 400)
+			r->status = 500;
+		return queue_text(rq->conn, (unsigned)r->status, JSON_TYPE, error_body(r));
+	}
+	if (r->status == 201 && r->location[0]) {
+		char uri[RC_PATH_MAX + 32];
+		size_t k = (size_t)snprintf(uri, sizeof uri, "/restconf/data");
+		if (rc_xpath_to_uri(r->location, uri + k, sizeof uri - k) == 0) {
+			struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+			if (!resp)
+				return MHD_NO;
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, uri);
+			enum MHD_Result ret = MHD_queue_response(rq->conn, 201, resp);
+			MHD_destroy_response(resp);
+			return ret;
+		}
+	}
+	char *body = r->body;
+	r->body = NULL;
+	if (!strcmp(rq->method, "HEAD")) {
+		free(body);
+		body = NULL;
+	}
+	return queue_text(rq->conn, (unsigned)(r->status ? r->status : 200), JSON_TYPE, body);
+}
+
+static enum MHD_Result queue_error(struct rc_req *rq, int status, const char *tag, int code, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static enum MHD_Result queue_error(struct rc_req *rq, int status, const char *tag, int code, const char *fmt, ...)
+{
+	char msg[NETD_ERR_MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	ops_result_clear(&rq->res);
+	netd_err_set(&rq->res.err, code, NULL, "%s", msg);
+	rq->res.status = status;
+	rq->res.error_tag = tag;
+	return queue_text(rq->conn, (unsigned)status, JSON_TYPE, error_body(&rq->res));
+}
+
+/* ------------------------------------------------------------------- auth */
+
+static void authenticate(struct rc_req *rq)
+{
+	struct auth *a = rq->srv->d->auth;
+	const char *h = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	rq->auth_rc = NETD_EAUTH;
+	if (!h)
+		return;
+	if (!strncasecmp(h, "Bearer ", 7)) {
+		rq->auth_rc = auth_check_bearer(a, h + 7, &rq->role, rq->who, sizeof rq->who);
+		return;
+	}
+	char *pass = NULL;
+	char *user = MHD_basic_auth_get_username_password(rq->conn, &pass);
+	if (user && pass)
+		rq->auth_rc = auth_check_basic(a, user, pass, &rq->role, rq->who, sizeof rq->who);
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		MHD_free(pass);
+	}
+	if (user)
+		MHD_free(user);
+}
+
+/* ---------------------------------------------------------------- routing */
+
+static enum ops_content content_param(struct MHD_Connection *c, bool *ok)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "content");
+	*ok = true;
+	if (!v || !strcmp(v, "all"))
+		return OPS_CONTENT_ALL;
+	if (!strcmp(v, "config"))
+		return OPS_CONTENT_CONFIG;
+	if (!strcmp(v, "nonconfig"))
+		return OPS_CONTENT_NONCONFIG;
+	*ok = false;
+	return OPS_CONTENT_ALL;
+}
+
+static bool is_write_method(const char *m)
+{
+	return !strcmp(m, "POST") || !strcmp(m, "PUT") || !strcmp(m, "PATCH") || !strcmp(m, "DELETE");
+}
+
+static bool json_content_type(struct MHD_Connection *c)
+{
+	const char *t = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (!t)
+		return true;   /* curl -d without -H; the body is parsed as JSON anyway */
+	return !strncasecmp(t, "application/yang-data+json", 26) || !strncasecmp(t, "application/json", 16) ||
+	       !strncasecmp(t, "application/x-www-form-urlencoded", 33);
+}
+
+static void enqueue(struct rc_req *rq)
+{
+	struct rc_server *s = rq->srv;
+	MHD_suspend_connection(rq->conn);
+	pthread_mutex_lock(&s->lock);
+	rq->next = NULL;
+	if (s->tail)
+		s->tail->next = rq;
+	else
+		s->head = rq;
+	s->tail = rq;
+	pthread_mutex_unlock(&s->lock);
+	loop_wake(s->wake);
+}
+
+static enum MHD_Result answer_host_meta(struct rc_req *rq)
+{
+	char *body = strdup("<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'>\n"
+			    "  <Link rel='restconf' href='/restconf'/>\n</XRD>\n");
+	return queue_text(rq->conn, 200, "application/xrd+xml", body);
+}
+
+static enum MHD_Result answer_root(struct rc_req *rq, const char *rest)
+{
+	char *body = NULL;
+	if (!*rest || !strcmp(rest, "/"))
+		body = strdup("{\"ietf-restconf:restconf\":{\"data\":{},\"operations\":{},"
+			      "\"yang-library-version\":\"2019-01-04\"}}\n");
+	else if (!strcmp(rest, "/yang-library-version"))
+		body = strdup("{\"ietf-restconf:yang-library-version\":\"2019-01-04\"}\n");
+	else if (!strcmp(rest, "/operations") || !strcmp(rest, "/operations/"))
+		body = strdup("{\"ietf-restconf:operations\":{\"netd:allocate-address\":[null],"
+			      "\"netd:release-address\":[null],\"netd:rename-node\":[null]}}\n");
+	else
+		return queue_error(rq, 404, "invalid-value", NETD_ENOTFOUND, "no such resource: %s", rq->url);
+	return queue_text(rq->conn, 200, JSON_TYPE, body);
+}
+
+static enum MHD_Result route_data(struct rc_req *rq, const char *uri)
+{
+	struct netd *d = rq->srv->d;
+	struct netd_err e = { 0 };
+	int rc = rc_uri_to_xpath(d->ly, uri, rq->xpath, sizeof rq->xpath, &e);
+	if (rc < 0)
+		return queue_error(rq, rc == NETD_ENOTFOUND ? 404 : 400, "invalid-value", rc, "%s", e.msg);
+	if (!strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD")) {
+		bool ok;
+		enum ops_content content = content_param(rq->conn, &ok);
+		if (!ok)
+			return queue_error(rq, 400, "invalid-value", NETD_EINVAL, "%s",
+					   "query parameter content must be config, nonconfig or all");
+		ops_get(d, rq->xpath, content, &rq->res);
+		return queue_result(rq);
+	}
+	rq->kind = RC_EDIT;
+	rq->edit.xpath = rq->xpath;
+	rq->edit.body = rq->body;
+	if (!strcmp(rq->method, "POST"))
+		rq->edit.method = OPS_POST;
+	else if (!strcmp(rq->method, "PUT"))
+		rq->edit.method = OPS_PUT;
+	else if (!strcmp(rq->method, "PATCH"))
+		rq->edit.method = OPS_PATCH;
+	else
+		rq->edit.method = OPS_DELETE;
+	enqueue(rq);
+	return MHD_YES;
+}
+
+static enum MHD_Result route_operation(struct rc_req *rq, const char *name)
+{
+	char path[160];
+	if (strcmp(rq->method, "POST"))
+		return queue_error(rq, 405, "operation-not-supported", NETD_EUNSUPPORTED, "%s", "operations take POST");
+	snprintf(path, sizeof path, "/%s", name);
+	const struct lysc_node *n = strlen(name) < sizeof rq->rpc ? lys_find_path(rq->srv->d->ly, NULL, path, 0) : NULL;
+	if (!n || n->nodetype != LYS_RPC)
+		return queue_error(rq, 404, "invalid-value", NETD_ENOTFOUND, "no such operation: %s", name);
+	snprintf(rq->rpc, sizeof rq->rpc, "%s", name);
+	rq->kind = RC_RPC;
+	enqueue(rq);
+	return MHD_YES;
+}
+
+static enum MHD_Result dispatch(struct rc_req *rq)
+{
+	const char *url = rq->url;
+	if (rq->auth_rc < 0)
+		return queue_error(rq, 401, "access-denied", NETD_EAUTH, "%s",
+				   "authentication required: HTTP Basic or a bearer token");
+	if (!strcmp(rq->method, "OPTIONS")) {
+		struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		if (!resp)
+			return MHD_NO;
+		MHD_add_response_header(resp, "Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+		enum MHD_Result ret = MHD_queue_response(rq->conn, 200, resp);
+		MHD_destroy_response(resp);
+		return ret;
+	}
+	bool write = is_write_method(rq->method);
+	if (!write && strcmp(rq->method, "GET") && strcmp(rq->method, "HEAD"))
+		return queue_error(rq, 405, "operation-not-supported", NETD_EUNSUPPORTED, "method %s is not supported",
+				   rq->method);
+	if (write && rq->role != ROLE_ADMIN)
+		return queue_error(rq, 403, "access-denied", NETD_EPERM, "user '%s' is read-only", rq->who);
+	if (rq->too_big)
+		return queue_error(rq, 413, "too-big", NETD_ETOOBIG, "%s", "request body larger than 64 MiB");
+	if (write && !json_content_type(rq->conn))
+		return queue_error(rq, 415, "invalid-value", NETD_EINVAL, "%s",
+				   "only application/yang-data+json is supported");
+
+	if (!strcmp(url, "/.well-known/host-meta"))
+		return answer_host_meta(rq);
+	if (!strncmp(url, "/restconf/data", 14) && (url[14] == '\0' || url[14] == '/'))
+		return route_data(rq, url + 14);
+	if (!strncmp(url, "/restconf/operations/", 21) && url[21])
+		return route_operation(rq, url + 21);
+	if (!strncmp(url, "/restconf", 9) && (url[9] == '\0' || url[9] == '/') && !write)
+		return answer_root(rq, url + 9);
+	return queue_error(rq, 404, "invalid-value", NETD_ENOTFOUND, "no such resource: %s", url);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+				  const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct rc_req *rq = *con_cls;
+	if (!rq) {
+		rq = calloc(1, sizeof *rq);
+		if (!rq)
+			return MHD_NO;
+		rq->srv = cls;
+		rq->conn = conn;
+		snprintf(rq->method, sizeof rq->method, "%s", method);
+		rq->url = strdup(url);
+		if (!rq->url) {
+			free(rq);
+			return MHD_NO;
+		}
+		*con_cls = rq;
+		authenticate(rq);
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		size_t n = *upload_size;
+		*upload_size = 0;
+		if (rq->too_big || rq->body_len + n > RC_BODY_MAX) {
+			rq->too_big = true;
+			return MHD_YES;
+		}
+		if (rq->body_len + n + 1 > rq->body_cap) {
+			size_t cap = (rq->body_len + n + 1) * 2;
+			char *b = realloc(rq->body, cap);
+			if (!b)
+				return MHD_NO;
+			rq->body = b;
+			rq->body_cap = cap;
+		}
+		memcpy(rq->body + rq->body_len, upload, n);
+		rq->body_len += n;
+		rq->body[rq->body_len] = '\0';
+		return MHD_YES;
+	}
+	if (rq->done)
+		return queue_result(rq);
+	return dispatch(rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct rc_req *rq = *con_cls;
+	if (!rq)
+		return;
+	ops_result_clear(&rq->res);
+	free(rq->body);
+	free(rq->url);
+	free(rq);
+	*con_cls = NULL;
+}
+
+/* RESTCONF keys are percent-encoded and may hide '/' and ','; decode per
+ * segment ourselves instead of letting libmicrohttpd decode the whole path. */
+static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
+{
+	return strlen(s);
+}
+
+/* ------------------------------------------------------ the loop's side */
+
+struct batch {
+	struct netd *d;
+	struct rc_req *jobs;
+	uint64_t now;
+};
+
+static int run_job(struct batch *b, struct store_txn *child, struct rc_req *rq)
+{
+	if (rq->kind == RC_EDIT)
+		return ops_edit(b->d, child, &rq->edit, b->now, &rq->res);
+	return ops_rpc(b->d, child, rq->rpc, rq->body, b->now, &rq->res);
+}
+
+/* One write transaction for the whole batch, a child per request: a failed
+ * request rolls back alone, and the batch costs one fsync. */
+static int run_batch(struct store_txn *t, void *arg)
+{
+	struct batch *b = arg;
+	for (struct rc_req *rq = b->jobs; rq; rq = rq->next) {
+		struct store_txn *child = NULL;
+		ops_result_clear(&rq->res);
+		int rc = store_child_begin(t, &child);
+		if (rc < 0)
+			return rc;
+		rc = run_job(b, child, rq);
+		if (rc == NETD_EMAPFULL || rq->res.err.code == NETD_EMAPFULL) {
+			store_child_abort(child);
+			return NETD_EMAPFULL;   /* store_update grows the map and runs the batch again */
+		}
+		if (rc < 0 || rq->res.err.code) {
+			store_child_abort(child);
+			if (!rq->res.err.code)
+				netd_err_set(&rq->res.err, rc, NULL, "%s", netd_strerror(rc));
+			continue;
+		}
+		if ((rc = store_child_commit(child)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void on_wake(struct loop *l, void *arg)
+{
+	struct rc_server *s = arg;
+	pthread_mutex_lock(&s->lock);
+	struct batch b = { s->d, s->head, wall_now_s() };
+	s->head = s->tail = NULL;
+	pthread_mutex_unlock(&s->lock);
+	if (!b.jobs)
+		return;
+	int rc = store_update(s->d->store, run_batch, &b);
+	for (struct rc_req *rq = b.jobs, *next; rq; rq = next) {
+		next = rq->next;
+		if (rc < 0) {
+			/* nothing of the batch was committed: no request may report success */
+			ops_result_clear(&rq->res);
+			netd_err_set(&rq->res.err, rc, NULL, "the store refused the change: %s", netd_strerror(rc));
+			log_err("store commit failed: %s", netd_strerror(rc));
+		}
+		rq->done = true;
+		MHD_resume_connection(rq->conn);
+	}
+}
+
+/* ---------------------------------------------------------------- start/stop */
+
+static char *read_file(const char *path, struct netd_err *e)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+	if (!f) {
+		netd_err_set(e, -errno, NULL, "cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n < (16 << 20) && fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = calloc(1, (size_t)n + 1)) && fread(buf, 1, (size_t)n, f) == (size_t)n) {
+		fclose(f);
+		return buf;
+	}
+	free(buf);
+	fclose(f);
+	netd_err_set(e, -EIO, NULL, "cannot read %s", path);
+	return NULL;
+}
+
+static int resolve_listen(const struct netd_config *c, struct sockaddr_storage *ss, socklen_t *sl, struct netd_err *e)
+{
+	struct addrinfo hints = { .ai_flags = AI_NUMERICSERV | AI_PASSIVE, .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	char port[8];
+	snprintf(port, sizeof port, "%u", c->listen_port);
+	int rc = getaddrinfo(c->listen_host, port, &hints, &ai);
+	if (rc)
+		return netd_err_set(e, NETD_EINVAL, "/netd-server:server/listen", "cannot resolve %s: %s",
+				    c->listen_host, gai_strerror(rc));
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*sl = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	buf[strcspn(buf, "\n")] = '\0';
+	log_warn("http: %s", buf);
+}
+
+int rc_start(struct netd *d, struct rc_server **out, struct netd_err *e)
+{
+	struct rc_server *s = calloc(1, sizeof *s);
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int rc;
+	if (!s)
+		return -ENOMEM;
+	s->d = d;
+	pthread_mutex_init(&s->lock, NULL);
+	if ((rc = resolve_listen(&d->cfg, &ss, &sl, e)) < 0)
+		goto fail;
+	if ((rc = loop_wake_new(d->loop, on_wake, s, &s->wake)) < 0) {
+		netd_err_set(e, rc, NULL, "event loop: %s", netd_strerror(rc));
+		goto fail;
+	}
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (d->cfg.tls) {
+		if (!(s->tls_cert = read_file(d->cfg.tls_cert, e)) || !(s->tls_key = read_file(d->cfg.tls_key, e))) {
+			rc = e->code;
+			goto fail;
+		}
+		flags |= MHD_USE_TLS;
+	}
+	unsigned threads = d->cfg.http_threads ? d->cfg.http_threads : 1;
+	s->mhd = MHD_start_daemon(flags, d->cfg.listen_port, NULL, NULL, on_request, s,
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				  MHD_OPTION_THREAD_POOL_SIZE, threads,
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				  MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, s,
+				  MHD_OPTION_CONNECTION_TIMEOUT, 120u,
+				  MHD_OPTION_CONNECTION_LIMIT, 1024u,
+				  d->cfg.tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, s->tls_key,
+				  MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert,
+				  MHD_OPTION_END);
+	if (!s->mhd) {
+		rc = netd_err_set(e, -EADDRINUSE, "/netd-server:server/listen",
+				  "cannot listen on %s:%u (address in use, or TLS key/certificate unusable)",
+				  d->cfg.listen_host, d->cfg.listen_port);
+		goto fail;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = info ? info->port : d->cfg.listen_port;
+	*out = s;
+	return 0;
+fail:
+	rc_stop(s);
+	return rc < 0 ? rc : NETD_EINVAL;
+}
+
+unsigned rc_port(const struct rc_server *s)
+{
+	return s->port;
+}
+
+void rc_stop(struct rc_server *s)
+{
+	if (!s)
+		return;
+	if (s->mhd) {
+		MHD_quiesce_daemon(s->mhd);
+		on_wake(s->d->loop, s);   /* answer what is queued */
+		MHD_stop_daemon(s->mhd);
+	}
+	free(s->tls_cert);
+	free(s->tls_key);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}

@@ -1,0 +1,31 @@
+/* netd/restconf.h — the RESTCONF face (RFC 8040) over libmicrohttpd.
+ *
+ * Threads: libmicrohttpd runs its own polling thread(s); reads are answered
+ * there, inside a read transaction.  Writes and RPCs are suspended and handed
+ * to the loop thread through a wake-up; the loop runs every queued request in
+ * one write transaction, each in a child transaction of its own, commits once
+ * (group commit: many requests, one fsync), then resumes the connections with
+ * their answers.  A request is answered only after its change is durable.
+ */
+#ifndef NETD_RESTCONF_H
+#define NETD_RESTCONF_H
+
+#include "core/err.h"
+#include "netd/netd.h"
+
+struct rc_server;
+
+/* Listen on d->cfg's address (TLS when configured). 0 or an error in @e. */
+int rc_start(struct netd *d, struct rc_server **out, struct netd_err *e);
+/* Answer what is queued, then stop listening and free. Accepts NULL. */
+void rc_stop(struct rc_server *s);
+/* The port actually bound (useful with port 0). */
+unsigned rc_port(const struct rc_server *s);
+
+/* RESTCONF data URI path (after /restconf/data) -> libyang xpath, and back.
+ * Exposed for tests. rc_uri_to_xpath returns 0, NETD_ENOTFOUND (unknown
+ * schema node) or NETD_EINVAL (malformed), with a reason in @e. */
+int rc_uri_to_xpath(const struct ly_ctx *ctx, const char *uri, char *out, size_t len, struct netd_err *e);
+int rc_xpath_to_uri(const char *xpath, char *out, size_t len);
+
+#endif
