@@ -39,7 +39,8 @@ static inline size_t addr_len(const struct addr *a) { return addr_family_len(a->
 int addr_parse(const char *s, struct addr *out);
 /* Same, but only @family is accepted. */
 int addr_parse_family(const char *s, int family, struct addr *out);
-/* Print into @buf (>= ADDR_STRLEN). Returns @buf. */
+/* Print into @buf (>= ADDR_STRLEN; a shorter one gets a cut string). An
+ * unset family prints as "?". Returns @buf. */
 char *addr_print(const struct addr *a, char *buf, size_t len);
 /* Build from raw bytes (4 or 16 of them). */
 void addr_from_bytes(struct addr *out, int family, const void *bytes);
@@ -49,7 +50,8 @@ int addr_cmp(const struct addr *a, const struct addr *b);
 bool addr_eq(const struct addr *a, const struct addr *b);
 bool addr_is_zero(const struct addr *a);
 
-/* a += n. Returns 0, or -ERANGE (and leaves @a unchanged) on overflow. */
+/* a += n. Returns 0, or -ERANGE (and leaves @a unchanged) on overflow;
+ * NETD_EINVAL if @a has no family (also for addr_sub). */
 int addr_add(struct addr *a, uint64_t n);
 /* a -= n. Returns 0, or -ERANGE (and leaves @a unchanged) on underflow. */
 int addr_sub(struct addr *a, uint64_t n);
@@ -57,9 +59,10 @@ static inline int addr_inc(struct addr *a) { return addr_add(a, 1); }
 static inline int addr_dec(struct addr *a) { return addr_sub(a, 1); }
 
 /* Number of addresses in [first, last] (last >= first, same family),
- * saturated at UINT64_MAX. */
+ * saturated at UINT64_MAX. 0 if the range is invalid. */
 uint64_t addr_range_size(const struct addr *first, const struct addr *last);
-/* Exact number of addresses in [first, last] in decimal (up to 2^128). */
+/* Exact number of addresses in [first, last] in decimal (up to 2^128), into
+ * @buf (>= ADDR_DECIMAL_MAX). "0" if the range is invalid. Returns @buf. */
 char *addr_range_size_dec(const struct addr *first, const struct addr *last,
 			  char *buf, size_t len);
 
@@ -75,7 +78,8 @@ bool prefix_overlaps(const struct prefix *p, const struct prefix *q);
 /* Lowest (network) and highest (broadcast for v4) address of @p. */
 void prefix_first(const struct prefix *p, struct addr *out);
 void prefix_last(const struct prefix *p, struct addr *out);
-/* The host part of @a relative to @len bits of network: network bits zeroed. */
+/* The host part of @a relative to @len bits of network: network bits zeroed
+ * (same family as @a). */
 void addr_host_part(const struct addr *a, unsigned len, struct addr *out);
 /* Network bits from @p, host bits from @host (family of @p). If @host has
  * bits set within the network part (it does not fit), NETD_EINVAL. */

@@ -52,9 +52,16 @@ int netd_err_set(struct netd_err *e, int code, const char *path,
 
 void netd_err_clear(struct netd_err *e);
 
-/* Escape @s into @buf for use inside a YANG key predicate value between
- * single quotes (a ' in the value makes it switch to double quotes).
- * Returns @buf. */
+/* Quote @s as the value of a YANG key predicate and write the whole quoted
+ * token, quotes included, into @buf:
+ *     abc   ->  'abc'       (used as  [name='abc'])
+ *     ab'c  ->  "ab'c"      (a ' in the value switches to double quotes)
+ * so callers write "network[name=%s]" with the result, never their own quotes.
+ * YANG/XPath literals have no escapes, so a value holding both ' and " cannot
+ * be expressed exactly: it is written in double quotes with each " replaced
+ * by \" (readable in an error message, not a valid instance-identifier).
+ * A value too long for @buf is cut, but the closing quote is always written.
+ * @len < 3 gives "" (if @len > 0).  @s NULL is treated as "".  Returns @buf. */
 const char *netd_path_key(const char *s, char *buf, size_t len);
 
 #endif

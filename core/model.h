@@ -141,8 +141,10 @@ int model_node_copy(struct model_node *dst, const struct model_node *src);
 bool model_network_equal(const struct model_network *a, const struct model_network *b);
 bool model_node_equal(const struct model_node *a, const struct model_node *b);
 
-/* Encodings. encode appends to @w (check w->err); decode fills a zeroed
- * record and returns 0 or NETD_ECORRUPT (record left zeroed). */
+/* Encodings. encode appends to @w (check w->err; NETD_ETOOBIG for more than
+ * 65535 array elements, NETD_EINVAL for an address family other than 0/4/6);
+ * decode fills a zeroed record and returns 0, NETD_ECORRUPT or -ENOMEM
+ * (record left zeroed). */
 void model_network_encode(const struct model_network *n, struct codec_w *w);
 int model_network_decode(const void *p, size_t len, struct model_network *out);
 void model_node_encode(const struct model_node *n, struct codec_w *w);
@@ -152,7 +154,11 @@ int model_alloc_decode(const void *p, size_t len, struct model_alloc *out);
 
 /* Table access. get returns NETD_ENOTFOUND when absent. put overwrites.
  * model_node_put/del also maintain the node_mac index (put refuses a MAC used
- * by another node with NETD_EEXIST, message naming that node). */
+ * by another node with NETD_EEXIST, message naming that node). @old is the
+ * record being replaced (same name, else NETD_EINVAL), or NULL (then the
+ * stored one, if any, is read). del only uses n->name: the stored record's
+ * MAC is unindexed (NETD_ENOTFOUND if there is none). Names must be 1..63
+ * bytes, else NETD_EINVAL. On error abort the transaction. */
 int model_network_get(const struct model_tables *m, struct store_txn *t, const char *name, struct model_network *out);
 int model_network_put(const struct model_tables *m, struct store_txn *t, const struct model_network *n);
 int model_network_del(const struct model_tables *m, struct store_txn *t, const char *name);
@@ -173,7 +179,8 @@ int model_node_each(const struct model_tables *m, struct store_txn *t, const cha
 #define MODEL_ALLOC_KEY_MAX (MODEL_NAME_MAX + 1 + 16)
 #define MODEL_OWNER_KEY_MAX (1 + MODEL_NAME_MAX + MODEL_NAME_MAX + 1)
 size_t model_alloc_key(uint8_t *buf, const char *network, const struct addr *a);
-/* Key prefix of every allocation of @network in @family (no address). */
+/* Key prefix of every allocation of @network in @family (no address);
+ * family 0 gives "network NUL", the prefix of both families. */
 size_t model_alloc_key_prefix(uint8_t *buf, const char *network, int family);
 size_t model_owner_key(uint8_t *buf, uint8_t kind, const char *owner, const char *network, int family);
 
@@ -181,7 +188,8 @@ int model_alloc_get(const struct model_tables *m, struct store_txn *t, const cha
 		    const struct addr *a, struct model_alloc *out);
 /* Writes the allocation and its owner index entry. */
 int model_alloc_put(const struct model_tables *m, struct store_txn *t, const struct model_alloc *a);
-/* Removes the allocation and its owner index entry. */
+/* Removes the allocation (NETD_ENOTFOUND if absent) and its owner index
+ * entry if that still points at this address. */
 int model_alloc_del(const struct model_tables *m, struct store_txn *t, const struct model_alloc *a);
 /* The allocation of (kind, owner) on (network, family), held ones included. */
 int model_alloc_by_owner(const struct model_tables *m, struct store_txn *t, uint8_t kind, const char *owner,
@@ -190,7 +198,9 @@ int model_alloc_by_owner(const struct model_tables *m, struct store_txn *t, uint
 int model_alloc_each(const struct model_tables *m, struct store_txn *t, const char *network,
 		     int (*fn)(const struct model_alloc *a, void *arg), void *arg);
 
-/* Meta table: small text-keyed values. */
+/* Meta table: small text-keyed values. get copies the value into @out and
+ * sets *len (may be NULL); -ERANGE if it is longer than @cap. The key
+ * "schema" belongs to the store (STORE_SCHEMA_VERSION). */
 int model_meta_get(const struct model_tables *m, struct store_txn *t, const char *key, void *out, size_t cap, size_t *len);
 int model_meta_put(const struct model_tables *m, struct store_txn *t, const char *key, const void *v, size_t n);
 
@@ -198,7 +208,8 @@ int model_meta_put(const struct model_tables *m, struct store_txn *t, const char
  * network, "{node}.{network}.{domain}" on others, "{node}" without a domain. */
 void model_node_fqdn(const struct model_node *node, const struct model_network *net, char *buf, size_t len);
 
-/* Names of the enum values as used in YANG ("802.3ad", "active-backup"...). */
+/* Names of the enum values as used in YANG ("802.3ad", "active-backup"...).
+ * name returns NULL for an unknown mode; parse returns 0 or NETD_EINVAL. */
 const char *model_team_mode_name(uint8_t mode);
 int model_team_mode_parse(const char *s, uint8_t *out);
 

@@ -19,6 +19,14 @@
  *    until the transaction ends or the next write to that table in it.
  *  - Tables must be opened with store_table() before any request is served:
  *    LMDB forbids opening a database concurrently with other transactions.
+ *  - Close every cursor before its transaction (or child) ends: LMDB frees
+ *    write-transaction cursors at commit/abort, so closing one later is a
+ *    use-after-free.  Likewise end child transactions before the callback
+ *    of store_update() returns.
+ *  - A thread holding a transaction must not begin another one
+ *    (store_read_begin, store_update, store_table): growing the map waits
+ *    for every transaction to end and blocks new ones meanwhile, so the
+ *    second begin would deadlock against a growth.
  *  - Never keep a store across fork().
  */
 #ifndef NETD_CORE_STORE_H

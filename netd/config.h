@@ -34,13 +34,22 @@ struct netd_config {
 void config_defaults(struct netd_config *c);
 /* Load @path (JSON, {"netd-server:server": {...}}) over the defaults. A
  * missing file, bad JSON or a failed constraint is an error naming the file
- * and the data path. */
+ * and the data path: e->msg is "<path>: <reason>", e->path the YANG data
+ * path (e.g. /netd-server:server/user[name='a']/role) or "". An empty file,
+ * "{}" or an empty server container give the defaults. *out is written only
+ * on success and entirely (its previous content is not freed or kept).
+ * 0, NETD_EINVAL, NETD_ETOOBIG (over 1 MiB), -ENOMEM or -errno (open). */
 int config_load(const struct ly_ctx *ctx, const char *path, struct netd_config *out, struct netd_err *e);
-/* Parse "HOST:PORT" or "[V6]:PORT" into the config's listen fields. */
+/* Parse "HOST:PORT" or "[V6]:PORT" (port 1..65535; bracketed hosts must be
+ * IPv6 addresses; an unbracketed host must not contain ':') into the
+ * config's listen fields. 0, or NETD_EINVAL with a message quoting the
+ * value and nothing written. */
 int config_set_listen(struct netd_config *c, const char *hostport, struct netd_err *e);
 /* Is the listen host a loopback address (127.0.0.0/8, ::1, localhost)? */
 bool config_listen_is_loopback(const struct netd_config *c);
-/* Print the canonical form (all leaves, defaults included) as JSON. */
+/* Print the canonical form (all leaves, defaults included) as JSON; loading
+ * it gives back an equal struct. 0, NETD_EINVAL (a value the YANG module
+ * rejects, e.g. duplicate user names), -ENOMEM or -EIO. */
 int config_print(const struct ly_ctx *ctx, const struct netd_config *c, FILE *out);
 void config_free(struct netd_config *c);  /* frees users/tokens; accepts zeroed */
 

@@ -206,6 +206,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
+	ly_log_options(LY_LOSTORE_LAST);   /* errors reach clients through yc_err, not stderr */
 	if (parse_args(argc, argv, &o) < 0)
 		return 64;
 	d.config_path = o.config;

@@ -36,6 +36,8 @@ void ops_result_clear(struct ops_result *r)
 
 void ops_result_from_err(struct ops_result *r)
 {
+	if (r->err.code && r->error_tag && r->status >= 400)
+		return;   /* set explicitly where the error was raised */
 	switch (r->err.code) {
 	case 0:
 		if (!r->status)
@@ -429,6 +431,7 @@ int ops_get(struct netd *d, const char *xpath, enum ops_content content, struct 
 	struct store_txn *t = NULL;
 	struct lyd_node *tree = NULL, *target = NULL;
 	bool state = content != OPS_CONTENT_CONFIG;
+	ly_err_clean(d->ly, NULL);   /* errors are per thread: report only this request's */
 	int rc = store_read_begin(d->store, &t);
 	if (rc < 0)
 		return fail_err(r, rc);
@@ -937,6 +940,7 @@ int ops_edit(struct netd *d, struct store_txn *t, const struct ops_edit *ed, uin
 	char parent_xpath[1024] = "";
 	int rc;
 
+	ly_err_clean(d->ly, NULL);
 	if (ed->xpath[0] && strncmp(ed->xpath, NETWORKS_PATH, strlen(NETWORKS_PATH)) &&
 	    strncmp(ed->xpath, NODES_PATH, strlen(NODES_PATH))) {
 		rc = fail_status(r, 405, "operation-not-supported", NETD_EUNSUPPORTED, ed->xpath, "%s",
@@ -1046,8 +1050,8 @@ static int rpc_output(struct netd *d, const char *name, const char *leaf, const 
 	if (lr != LY_SUCCESS)
 		return fail_ly(d, r);
 	/* printed = {"netd:allocate-address":{...}}: swap the envelope's name */
-	const char *inner = strchr(printed, ':');
-	inner = inner ? strchr(inner, ':') : NULL;
+	const char *inner = strstr(printed, "\":");
+	inner = inner ? inner + 1 : NULL;
 	if (!inner || asprintf(&r->body, "{\"netd:output\"%s", inner) < 0) {
 		free(printed);
 		return fail_err(r, -ENOMEM);
@@ -1138,6 +1142,7 @@ int ops_rpc(struct netd *d, struct store_txn *t, const char *name, const char *b
 	    struct ops_result *r)
 {
 	struct lyd_node *rpc = NULL;
+	ly_err_clean(d->ly, NULL);
 	int rc = rpc_input(d, name, body, &rpc, r);
 	if (rc < 0)
 		return rc;

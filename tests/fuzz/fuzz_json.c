@@ -1,0 +1,90 @@
+/* tests/fuzz/fuzz_json.c — JSON config through libyang and yangmap.
+ *
+ * The input is parsed as netd parses RESTCONF/config bodies (strict, validate
+ * present modules); when it is accepted, every network and node entry goes
+ * through ym_*_from_lyd and back through ym_*_to_lyd.  The context is made
+ * once per process (it is immutable after yc_new) and never freed.
+ *
+ * yangctx.c and yangmap.c are compiled into this file rather than taken from
+ * libnetdcommon.a: only the fuzz target's own sources get libFuzzer's
+ * coverage instrumentation, and without it the fuzzer is blind to which
+ * yangmap branches an input reaches.  (The archive's copies are then not
+ * pulled in by the linker: their symbols are already defined.)
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netd/yangctx.c"
+#include "netd/yangmap.c"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FUZZ_MAX_INPUT (64 * 1024)
+
+static struct ly_ctx *fuzz_ctx(void)
+{
+	static struct ly_ctx *ctx;
+
+	if (!ctx) {
+		struct netd_err e = { 0 };
+		ly_log_options(LY_LOSTORE_LAST);
+		if (yc_new(&ctx, &e) < 0)
+			abort();
+	}
+	return ctx;
+}
+
+/* The list entries of top-level container @top in @tree. */
+static struct lyd_node *entries(struct lyd_node *tree, const char *top)
+{
+	for (struct lyd_node *t = tree; t; t = t->next)
+		if (t->schema && !strcmp(t->schema->name, top))
+			return lyd_child(t);
+	return NULL;
+}
+
+static void round_trip(struct ly_ctx *ctx, struct lyd_node *tree)
+{
+	struct lyd_node *nets = NULL, *nodes = NULL, *entry;
+
+	for (struct lyd_node *c = entries(tree, "networks"); c; c = c->next) {
+		struct model_network n;
+		struct netd_err e = { 0 };
+		if (ym_network_from_lyd(c, NULL, &n, &e) < 0)
+			continue;
+		if (ym_network_to_lyd(ctx, nets, &n, NULL, &entry) == 0 && !nets)
+			nets = lyd_parent(entry);
+		model_network_clear(&n);
+	}
+	for (struct lyd_node *c = entries(tree, "nodes"); c; c = c->next) {
+		struct model_node n;
+		struct netd_err e = { 0 };
+		if (ym_node_from_lyd(c, &n, &e) < 0)
+			continue;
+		if (ym_node_to_lyd(ctx, nodes, &n, NULL, 0, &entry) == 0 && !nodes)
+			nodes = lyd_parent(entry);
+		model_node_clear(&n);
+	}
+	lyd_free_all(nets);
+	lyd_free_all(nodes);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct ly_ctx *ctx = fuzz_ctx();
+	struct lyd_node *tree = NULL;
+
+	if (size > FUZZ_MAX_INPUT)
+		return 0;
+	char *text = malloc(size + 1); /* libyang wants a NUL-terminated string */
+	if (!text)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = '\0';
+	if (lyd_parse_data_mem(ctx, text, LYD_JSON, LYD_PARSE_STRICT, LYD_VALIDATE_PRESENT, &tree) == LY_SUCCESS)
+		round_trip(ctx, tree);
+	lyd_free_all(tree);
+	free(text);
+	return 0;
+}
