@@ -5,18 +5,18 @@
  * through ym_*_from_lyd and back through ym_*_to_lyd.  The context is made
  * once per process (it is immutable after yc_new) and never freed.
  *
- * yangctx.c and yangmap.c are compiled into this file rather than taken from
- * libnetdcommon.a: only the fuzz target's own sources get libFuzzer's
- * coverage instrumentation, and without it the fuzzer is blind to which
- * yangmap branches an input reaches.  (The archive's copies are then not
- * pulled in by the linker: their symbols are already defined.)
+ * With -Dfuzz=true every library is built with -fsanitize=fuzzer-no-link
+ * (top-level meson.build), so libFuzzer sees the coverage of yangmap and
+ * libyang glue, not only of this file.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "netd/yangctx.c"
-#include "netd/yangmap.c"
+#include <libyang/libyang.h>
+
+#include "netd/yangctx.h"
+#include "netd/yangmap.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
