@@ -18,7 +18,9 @@
  *
  * Next-free never walks the range: ipam keeps a free-interval index
  * (table "ipam_free": network NUL family first-addr -> last-addr) and a
- * hold queue ("ipam_held": network NUL family released-at(8, BE) addr -> "").
+ * hold queue ("ipam_held": network NUL family released-at(8, BE) addr -> ""),
+ * and per-range used/held counters ("ipam_count": network NUL family
+ * range-name -> used(8, BE) held(8, BE); the derived v6 space is range "").
  *
  * Every function works inside the caller's write transaction, so an
  * allocation commits together with the node change that caused it: two
@@ -38,7 +40,7 @@
 struct ipam;
 
 struct ipam_cfg {
-	uint64_t hold_down_s;   /* default 3600 */
+	uint64_t hold_down_s;   /* 0 = the default, 3600 */
 };
 
 /* Open ipam's tables (call at start-up, after model_open()). */
@@ -94,7 +96,8 @@ int ipam_alloc(struct ipam *ip, struct store_txn *t, const struct ipam_request *
 int ipam_release(struct ipam *ip, struct store_txn *t, const char *network, const struct addr *a,
 		 uint64_t now, struct netd_err *e);
 
-/* Utilization of one range (or the derived v6 space, range ""). */
+/* Utilization of one range (or the derived v6 space, range "derived": host
+ * parts 1 up to the last one below the RFC 2526 anycast ids). */
 struct ipam_util {
 	uint8_t family;
 	char range[MODEL_NAME_MAX];
@@ -106,5 +109,14 @@ struct ipam_util {
 /* Fills a heap array (free() it) with one entry per range of @net. */
 int ipam_utilization(struct ipam *ip, struct store_txn *t, const struct model_network *net,
 		     struct ipam_util **out, size_t *n_out);
+
+/* Candidate @k (0, 1, 2...) of the derived v6 address of @name (a node's
+ * FQDN, or a VIP's name) in @p: SipHash-2-4 under netd's fixed key of @name
+ * followed by @k as 4 bytes big-endian, masked to the host bits of @p (at most
+ * the low 64 bits). Allocation takes the first candidate that is free and not
+ * reserved (host part zero, the top 128 host parts of RFC 2526, the router).
+ * Exposed so tools and tests can predict addresses; part of the stable
+ * contract: the same name always derives the same candidates. */
+void ipam_derived_candidate(const struct prefix *p, const char *name, uint32_t k, struct addr *out);
 
 #endif

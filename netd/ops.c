@@ -519,6 +519,23 @@ struct edit_ctx {
 	size_t n_old_nets, n_old_nodes;
 };
 
+/* Networks that node entries under @nodes_cont refer to: they join the
+ * working tree so that libyang can resolve the leafrefs. */
+static int collect_node_refs(const struct lyd_node *nodes_cont, struct name_set *nets)
+{
+	const struct lyd_node *e, *att;
+	LY_LIST_FOR(lyd_child(nodes_cont), e) {
+		LY_LIST_FOR(lyd_child(e), att) {
+			if (!att->schema || strcmp(att->schema->name, "network"))
+				continue;
+			const char *key = lyd_get_value(lyd_child(att));
+			if (key && name_set_add(nets, key) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 static int collect_names(const struct lyd_node *top, struct name_set *nets, struct name_set *nodes)
 {
 	const struct lyd_node *cont, *e;
@@ -537,6 +554,8 @@ static int collect_names(const struct lyd_node *top, struct name_set *nets, stru
 			if (key && name_set_add(set, key) < 0)
 				return -ENOMEM;
 		}
+		if (set == nodes && collect_node_refs(cont, nets) < 0)
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -655,6 +674,9 @@ static int collect_node_name(const struct model_node *n, void *arg)
 	return name_set_add(arg, n->name);
 }
 
+/* Stored records of the affected entries, as a working tree. Networks that
+ * the affected nodes use (now or after the edit) come along so that libyang
+ * can resolve the nodes' leafrefs; unchanged, they are not written back. */
 static int load_records(struct edit_ctx *c)
 {
 	struct netd *d = c->d;
@@ -665,12 +687,24 @@ static int load_records(struct edit_ctx *c)
 		return rc;
 	if (c->nodes.all && (rc = model_node_each(&d->mt, c->t, NULL, collect_node_name, &c->nodes)) < 0)
 		return rc;
-	c->old_nets = calloc(c->nets.n + 1, sizeof *c->old_nets);
 	c->old_nodes = calloc(c->nodes.n + 1, sizeof *c->old_nodes);
-	if (!c->old_nets || !c->old_nodes)
+	if (!c->old_nodes)
+		return -ENOMEM;
+	c->n_old_nodes = c->nodes.n;
+	for (size_t i = 0; i < c->nodes.n; i++) {
+		rc = model_node_get(&d->mt, c->t, c->nodes.names[i], &c->old_nodes[i]);
+		if (rc == NETD_ENOTFOUND)
+			continue;
+		if (rc < 0)
+			return rc;
+		for (size_t k = 0; k < c->old_nodes[i].n_nets; k++)
+			if ((rc = name_set_add(&c->nets, c->old_nodes[i].nets[k].network)) < 0)
+				return rc;
+	}
+	c->old_nets = calloc(c->nets.n + 1, sizeof *c->old_nets);
+	if (!c->old_nets)
 		return -ENOMEM;
 	c->n_old_nets = c->nets.n;
-	c->n_old_nodes = c->nodes.n;
 	if (c->nets.n && (rc = top_container(d, &c->tree, NETWORKS_PATH, &parent)) < 0)
 		return rc;
 	for (size_t i = 0; i < c->nets.n; i++) {
@@ -683,10 +717,9 @@ static int load_records(struct edit_ctx *c)
 	if (c->nodes.n && (rc = top_container(d, &c->tree, NODES_PATH, &parent)) < 0)
 		return rc;
 	for (size_t i = 0; i < c->nodes.n; i++) {
-		rc = model_node_get(&d->mt, c->t, c->nodes.names[i], &c->old_nodes[i]);
-		if (rc == NETD_ENOTFOUND)
+		if (!c->old_nodes[i].name[0])
 			continue;
-		if (rc < 0 || (rc = ym_node_to_lyd(d->ly, parent, &c->old_nodes[i], NULL, 0, &entry)) < 0)
+		if ((rc = ym_node_to_lyd(d->ly, parent, &c->old_nodes[i], NULL, 0, &entry)) < 0)
 			return rc;
 	}
 	return 0;

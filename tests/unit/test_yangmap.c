@@ -146,10 +146,12 @@ static const struct golden goldens[] = {
 	  "{\"netd:networks\":{\"network\":[{\"name\":\"b\",\"ipv6\":{\"prefix\":\"auto\"}},"
 	  "{\"name\":\"a\",\"conduit\":\"intf1\"}]}}" },
 	{ "node",
-	  "{\"netd:nodes\":{\"node\":[{\"name\":\"n1\",\"alias\":[\"www\",\"db.example.com\"],"
+	  "{\"netd:networks\":{\"network\":[{\"name\":\"admin\"},{\"name\":\"bmc\"}]},"
+	  "\"netd:nodes\":{\"node\":[{\"name\":\"n1\",\"alias\":[\"www\",\"db.example.com\"],"
 	  "\"admin-mac\":\"AA:BB:cc:dd:ee:0F\",\"network\":[{\"name\":\"admin\",\"range\":\"host\","
 	  "\"ipv4-hint\":\"10.0.0.7\",\"ipv6-hint\":\"2001:db8:0::7\"},{\"name\":\"bmc\"}]}]}}",
-	  "{\"netd:nodes\":{\"node\":[{\"name\":\"n1\",\"alias\":[\"www\",\"db.example.com\"],"
+	  "{\"netd:networks\":{\"network\":[{\"name\":\"admin\"},{\"name\":\"bmc\"}]},"
+	  "\"netd:nodes\":{\"node\":[{\"name\":\"n1\",\"alias\":[\"www\",\"db.example.com\"],"
 	  "\"admin-mac\":\"aa:bb:cc:dd:ee:0f\",\"network\":[{\"name\":\"admin\",\"range\":\"host\","
 	  "\"ipv4-hint\":\"10.0.0.7\",\"ipv6-hint\":\"2001:db8::7\"},{\"name\":\"bmc\"}]}]}}" },
 	{ "networks and nodes",
