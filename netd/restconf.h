@@ -22,10 +22,4 @@ void rc_stop(struct rc_server *s);
 /* The port actually bound (useful with port 0). */
 unsigned rc_port(const struct rc_server *s);
 
-/* RESTCONF data URI path (after /restconf/data) -> libyang xpath, and back.
- * Exposed for tests. rc_uri_to_xpath returns 0, NETD_ENOTFOUND (unknown
- * schema node) or NETD_EINVAL (malformed), with a reason in @e. */
-int rc_uri_to_xpath(const struct ly_ctx *ctx, const char *uri, char *out, size_t len, struct netd_err *e);
-int rc_xpath_to_uri(const char *xpath, char *out, size_t len);
-
 #endif
