@@ -5,7 +5,7 @@ FUZZ  ?= build-fuzz
 MESON_OPTS ?= -Dwerror=true -Dtests=enabled
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build demo check unit bench fuzz-smoke clean
+.PHONY: all deps build demo demo-stop check bench fuzz-smoke clean
 
 all: build
 
@@ -23,6 +23,9 @@ build: $(BUILD)/build.ninja
 
 demo: deps build
 	sh tools/demo.sh $(BUILD)
+
+demo-stop:
+	@if [ -f var/netd.pid ]; then kill "$$(cat var/netd.pid)" 2>/dev/null || true; rm -f var/netd.pid; echo "demo: netd stopped"; fi
 
 # Unit tests and corpus replays in both builds; integration tests against
 # the ASan+UBSan build. Ends with the line "N passed, N failed".

@@ -872,7 +872,7 @@ static void nc_print_raw(const char *body)
 
 /* ---- tables -------------------------------------------------------------- */
 
-#define NC_TABLE_MAXCOLS 16
+#define NC_TABLE_MAXCOLS 12
 
 struct nc_table {
 	size_t ncols, nrows, cap; /* rows include the header; ncols <= NC_TABLE_MAXCOLS */
@@ -937,8 +937,9 @@ static void nc_table_free(struct nc_table *t)
 
 /* ---- get ----------------------------------------------------------------- */
 
-/* Sum the utilization ranges' used and free counts of network entry @net. */
-static int nc_util_sums(const struct lyd_node *net, char *used, char *freec, size_t cap)
+/* Sum the utilization ranges' used and free counts of network entry @net,
+ * for one family ("ipv4" or "ipv6"). */
+static int nc_util_sums(const struct lyd_node *net, const char *family, char *used, char *freec, size_t cap)
 {
 	const struct lyd_node *util = nc_child(net, "utilization", NULL), *rg;
 
@@ -952,6 +953,9 @@ static int nc_util_sums(const struct lyd_node *net, char *used, char *freec, siz
 	LY_LIST_FOR(lyd_child(util), rg) {
 		if (!rg->schema || strcmp(rg->schema->name, "range") != 0)
 			continue;
+		const char *fam = nc_leaf(rg, "family");
+		if (!fam || strcmp(fam, family))
+			continue;
 		const char *u = nc_leaf(rg, "used"), *f = nc_leaf(rg, "free");
 		int r = u ? nc_dec_add(used, cap, u) : 0;
 		if (r == 0 && f)
@@ -964,18 +968,19 @@ static int nc_util_sums(const struct lyd_node *net, char *used, char *freec, siz
 
 static int nc_row_network(struct nc_table *t, const struct lyd_node *net)
 {
-	char used[NC_DEC_MAX], freec[NC_DEC_MAX];
+	char used4[NC_DEC_MAX], free4[NC_DEC_MAX], used6[NC_DEC_MAX], free6[NC_DEC_MAX];
+	const char *v4 = nc_leaf(nc_child(net, "ipv4", NULL), "subnet");
 	const char *v6 = nc_leaf(net, "effective-ipv6-prefix");
 
 	if (!v6)
 		v6 = nc_leaf(nc_child(net, "ipv6", NULL), "prefix");
-	if (nc_util_sums(net, used, freec, sizeof used) < 0) {
-		snprintf(used, sizeof used, "?");
-		snprintf(freec, sizeof freec, "?");
-	}
+	if (nc_util_sums(net, "ipv4", used4, free4, sizeof used4) < 0)
+		snprintf(used4, sizeof used4, "?");
+	if (nc_util_sums(net, "ipv6", used6, free6, sizeof used6) < 0)
+		snprintf(used6, sizeof used6, "?");
 	const char *row[] = {
 		nc_leaf(net, "name"), nc_leaf(net, "conduit"), nc_leaf(net, "vlan"),
-		nc_leaf(nc_child(net, "ipv4", NULL), "subnet"), v6, nc_leaf(net, "dns-domain"), used, freec,
+		v4, v4 ? used4 : "-", v4 ? free4 : "-", v6, v6 ? used6 : "-", nc_leaf(net, "dns-domain"),
 	};
 	return nc_table_add(t, row);
 }
@@ -1031,14 +1036,16 @@ struct nc_listing {
 	bool filter_by_network; /* the argument filters client-side */
 };
 
-static const char *const nc_head_networks[] = { "NAME", "CONDUIT", "VLAN", "IPV4", "IPV6", "DOMAIN", "USED", "FREE" };
+static const char *const nc_head_networks[] = { "NAME", "CONDUIT", "VLAN", "IPV4", "USED4", "FREE4",
+						 "IPV6", "USED6", "DOMAIN" };
 static const char *const nc_head_nodes[] = { "NAME", "MAC", "NETWORKS", "ADDRESSES" };
 static const char *const nc_head_allocs[] = { "NETWORK", "ADDRESS", "OWNER", "KIND", "RANGE", "STATE" };
 
 static const struct nc_listing nc_listings[] = {
-	{ "networks", "network", nc_head_networks, 8, nc_row_network, false },
-	{ "nodes", "node", nc_head_nodes, 4, nc_row_node, false },
-	{ "allocations", "allocation", nc_head_allocs, 6, nc_row_alloc, true },
+#define NC_COLS(h) (sizeof(h) / sizeof((h)[0]))
+	{ "networks", "network", nc_head_networks, NC_COLS(nc_head_networks), nc_row_network, false },
+	{ "nodes", "node", nc_head_nodes, NC_COLS(nc_head_nodes), nc_row_node, false },
+	{ "allocations", "allocation", nc_head_allocs, NC_COLS(nc_head_allocs), nc_row_alloc, true },
 };
 
 /* Print @tree's entries of @l as a table; with @filter only entries whose
