@@ -105,11 +105,44 @@ static int fail_status(struct ops_result *r, int status, const char *tag, int co
 	return code;
 }
 
+/* libyang's leafref message names the schema path; say what it means. */
+static void explain_leafref(struct netd_err *e)
+{
+	const char *v = strstr(e->msg, "Invalid leafref value \"");
+	if (!v || !strstr(e->msg, "/netd:networks/netd:network/netd:name"))
+		return;
+	v += strlen("Invalid leafref value \"");
+	const char *end = strchr(v, '"');
+	if (!end)
+		return;
+	char name[MODEL_NAME_MAX * 2];
+	snprintf(name, sizeof name, "%.*s", (int)(end - v), v);
+	snprintf(e->msg, sizeof e->msg, "no network named '%s'", name);
+}
+
 static int fail_ly(struct netd *d, struct ops_result *r)
 {
 	yc_err(d->ly, NETD_EINVAL, &r->err);
+	explain_leafref(&r->err);
 	ops_result_from_err(r);
 	return r->err.code;
+}
+
+/* A body parsed under a parent: libyang reports paths from the parsed node
+ * down ("/netd:network[name='x']/vlan"); put the parent's path in front. */
+static void anchor_err_path(struct netd_err *e, const char *parent_xpath)
+{
+	size_t n = strlen(parent_xpath);
+	if (!e->path[0] || !strncmp(e->path, parent_xpath, n))
+		return;
+	const char *rel = e->path + 1;
+	const char *colon = strchr(rel, ':'), *slash = strchr(rel, '/');
+	if (colon && (!slash || colon < slash))
+		rel = colon + 1;   /* the module prefix is the parent's */
+	char buf[NETD_ERR_PATH_MAX * 3];
+	snprintf(buf, sizeof buf, "%s/%s", parent_xpath, rel);
+	if (strlen(buf) < sizeof e->path)
+		memcpy(e->path, buf, strlen(buf) + 1);
 }
 
 static int fail_err(struct ops_result *r, int code)
@@ -593,8 +626,11 @@ static int parse_body(struct edit_ctx *c, const char *parent_xpath)
 		return fail_err(c->r, -ENOMEM);
 	LY_ERR lr = lyd_parse_data(d->ly, parent, in, LYD_JSON, popts, 0, NULL);
 	ly_in_free(in, 0);
-	if (lr != LY_SUCCESS)
-		return fail_ly(d, c->r);
+	if (lr != LY_SUCCESS) {
+		fail_ly(d, c->r);
+		anchor_err_path(&c->r->err, parent_xpath);
+		return c->r->err.code;
+	}
 	return 0;
 }
 
