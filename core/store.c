@@ -411,6 +411,16 @@ void store_stats(struct store *s, uint64_t *map_size, uint64_t *used_bytes)
 		*used_bytes = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
 }
 
+uint64_t store_generation(struct store *s)
+{
+	MDB_envinfo info;
+
+	gate_enter(&s->gate);
+	mdb_env_info(s->env, &info);
+	gate_leave(&s->gate);
+	return (uint64_t)info.me_last_txnid;
+}
+
 /* ---- transactions ---- */
 
 int store_read_begin(struct store *s, struct store_txn **out)

@@ -72,6 +72,9 @@ int store_table(struct store *s, const char *name, store_tbl *out);
 /* Current map size and bytes in use, for status and metrics. */
 void store_stats(struct store *s, uint64_t *map_size, uint64_t *used_bytes);
 const char *store_path(const struct store *s);
+/* The id of the last committed write transaction: it changes with every
+ * commit, so data read at one generation is current while it is unchanged. */
+uint64_t store_generation(struct store *s);
 
 /* Read transactions. */
 int store_read_begin(struct store *s, struct store_txn **out);

@@ -46,6 +46,7 @@ void config_defaults(struct netd_config *c)
 	c->tls = false;
 	c->log_level = LOG_LVL_INFO;
 	c->syslog = false;
+	c->response_cache = true;
 	c->hold_down_s = 3600;
 	c->http_threads = 2;
 	c->store_map_size = UINT64_C(64) << 20;
@@ -355,6 +356,8 @@ static int load_child(const struct load *ld, const struct lyd_node *n, struct ne
 		c->syslog = term_value(n)->boolean != 0;
 	else if (strcmp(name, "hold-down") == 0)
 		c->hold_down_s = term_value(n)->uint32;
+	else if (strcmp(name, "response-cache") == 0)
+		c->response_cache = term_value(n)->boolean != 0;
 	else if (strcmp(name, "http-threads") == 0)
 		c->http_threads = term_value(n)->uint8;
 	else if (strcmp(name, "store-map-size") == 0)
@@ -532,6 +535,8 @@ static int add_scalars(struct lyd_node *srv, const struct netd_config *c)
 		snprintf(buf, sizeof buf, "%" PRIu32, c->hold_down_s);
 		rc = add_term(srv, "hold-down", buf);
 	}
+	if (rc == 0)
+		rc = add_term(srv, "response-cache", c->response_cache ? "true" : "false");
 	if (rc == 0) {
 		snprintf(buf, sizeof buf, "%u", c->http_threads);
 		rc = add_term(srv, "http-threads", buf);

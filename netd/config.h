@@ -23,6 +23,7 @@ struct netd_config {
 	bool syslog;
 	uint32_t hold_down_s;
 	unsigned http_threads;
+	bool response_cache;
 	uint64_t store_map_size;
 	struct auth_user *users;
 	size_t n_users;

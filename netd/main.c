@@ -43,6 +43,9 @@ static void usage(FILE *f)
 		"  -V, --version         print the version\n");
 }
 
+/* The command line, reapplied over the file on every reload. */
+static const struct opts *cmdline;
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longs[] = {
@@ -91,9 +94,10 @@ static int load_config(struct netd *d, const struct opts *o, struct netd_config 
 		return netd_err_set(e, NETD_EINVAL, NULL, "--log-level: '%s' is not error, warning, info or debug",
 				    o->log_level);
 	if (!cfg->tls && !config_listen_is_loopback(cfg))
-		return netd_err_set(e, NETD_EINVAL, "/netd-server:server/listen",
-				    "refusing to listen on %s without TLS: configure server/tls (certificate, key) "
-				    "or listen on a loopback address", cfg->listen_host);
+		return netd_err_set(e, NETD_EINVAL, o->listen ? NULL : "/netd-server:server/listen",
+				    "%s%s: refusing to listen on %s without TLS: configure server/tls (certificate, key) "
+				    "or listen on a loopback address", o->listen ? "--listen " : "",
+				    o->listen ? o->listen : o->config ? o->config : "netd", cfg->listen_host);
 	return 0;
 }
 
@@ -120,7 +124,7 @@ static void on_reload(struct loop *l, int signo, void *arg)
 	struct netd *d = arg;
 	struct netd_config cfg;
 	struct netd_err e = { 0 };
-	struct opts o = { .config = d->config_path };
+	struct opts o = *cmdline;
 	if (!d->config_path) {
 		log_info("SIGHUP: no configuration file, nothing to reload");
 		return;
@@ -209,6 +213,7 @@ int main(int argc, char **argv)
 	ly_log_options(LY_LOSTORE_LAST);   /* errors reach clients through yc_err, not stderr */
 	if (parse_args(argc, argv, &o) < 0)
 		return 64;
+	cmdline = &o;
 	d.config_path = o.config;
 	if ((rc = yc_new(&d.ly, &e)) < 0)
 		goto fail;

@@ -537,15 +537,34 @@ static int name_set_add(struct name_set *s, const char *name)
 	return 0;
 }
 
+/* What can be done with a request before the store is touched: parse and
+ * check the body (on an HTTP thread), so the writer only does store work. */
+struct ops_prep {
+	bool is_rpc;
+	/* edits */
+	enum ops_method method;
+	char *xpath;                  /* target; "" = datastore */
+	char parent_xpath[1024];      /* where the body's nodes hang */
+	struct lyd_node *edit;        /* the parsed body as a tree from the top */
+	struct lyd_node *edit_target; /* PUT/PATCH: the target node; POST: the new child */
+	struct name_set nets, nodes;  /* entries the body names */
+	/* RPCs */
+	char rpc[128];
+	struct lyd_node *rpc_tree;    /* validated input */
+	char out_leaf[32];            /* output, printed by ops_finish() */
+	char out_value[ADDR_STRLEN];
+};
+
+/* One run of a prepared edit inside a (child) write transaction. It may run
+ * again (store_update retries after growing the map), so it never changes
+ * the prep. */
 struct edit_ctx {
 	struct netd *d;
 	struct store_txn *t;
-	const struct ops_edit *ed;
+	const struct ops_prep *p;
 	uint64_t now;
 	struct ops_result *r;
-	struct lyd_node *edit;        /* the parsed body as a tree from the top */
-	struct lyd_node *edit_target; /* PUT/PATCH: the target node; POST: the new child */
-	struct name_set nets, nodes;
+	struct name_set nets, nodes;  /* the prep's, plus what the store adds */
 	struct lyd_node *tree;        /* stored entries, then the edited result */
 	struct model_network *old_nets;
 	struct model_node *old_nodes;
@@ -605,31 +624,31 @@ static bool top_is_writable(const struct lyd_node *top)
 	return true;
 }
 
-static int parse_body(struct edit_ctx *c, const char *parent_xpath)
+static int parse_body(struct netd *d, struct ops_prep *p, const char *body, struct ops_result *r)
 {
-	struct netd *d = c->d;
+	const char *parent_xpath = p->parent_xpath;
 	const uint32_t popts = LYD_PARSE_STRICT | LYD_PARSE_ONLY | LYD_PARSE_NO_STATE;
 	struct lyd_node *parent = NULL;
 	struct ly_in *in = NULL;
 
-	if (!c->ed->body || !c->ed->body[0])
-		return fail_status(c->r, 400, "malformed-message", NETD_EINVAL, NULL, "%s", "the request needs a body");
+	if (!body || !body[0])
+		return fail_status(r, 400, "malformed-message", NETD_EINVAL, NULL, "%s", "the request needs a body");
 	if (!parent_xpath[0]) {
-		if (lyd_parse_data_mem(d->ly, c->ed->body, LYD_JSON, popts, 0, &c->edit) != LY_SUCCESS)
-			return fail_ly(d, c->r);
+		if (lyd_parse_data_mem(d->ly, body, LYD_JSON, popts, 0, &p->edit) != LY_SUCCESS)
+			return fail_ly(d, r);
 		return 0;
 	}
-	if (lyd_new_path(NULL, d->ly, parent_xpath, NULL, 0, &c->edit) != LY_SUCCESS ||
-	    lyd_find_path(c->edit, parent_xpath, 0, &parent) != LY_SUCCESS)
-		return fail_ly(d, c->r);
-	if (ly_in_new_memory(c->ed->body, &in) != LY_SUCCESS)
-		return fail_err(c->r, -ENOMEM);
+	if (lyd_new_path(NULL, d->ly, parent_xpath, NULL, 0, &p->edit) != LY_SUCCESS ||
+	    lyd_find_path(p->edit, parent_xpath, 0, &parent) != LY_SUCCESS)
+		return fail_ly(d, r);
+	if (ly_in_new_memory(body, &in) != LY_SUCCESS)
+		return fail_err(r, -ENOMEM);
 	LY_ERR lr = lyd_parse_data(d->ly, parent, in, LYD_JSON, popts, 0, NULL);
 	ly_in_free(in, 0);
 	if (lr != LY_SUCCESS) {
-		fail_ly(d, c->r);
-		anchor_err_path(&c->r->err, parent_xpath);
-		return c->r->err.code;
+		fail_ly(d, r);
+		anchor_err_path(&r->err, parent_xpath);
+		return r->err.code;
 	}
 	return 0;
 }
@@ -648,42 +667,42 @@ static struct lyd_node *new_child(struct lyd_node *parent, size_t *count)
 	return found;
 }
 
-static int locate_edit_target(struct edit_ctx *c, const char *parent_xpath)
+static int locate_edit_target(struct ops_prep *p, struct ops_result *r)
 {
-	const char *xpath = c->ed->xpath;
-	if (c->ed->method == OPS_POST) {
+	const char *xpath = p->xpath, *parent_xpath = p->parent_xpath;
+	if (p->method == OPS_POST) {
 		struct lyd_node *parent = NULL;
 		size_t count = 0;
 		if (parent_xpath[0])
-			lyd_find_path(c->edit, parent_xpath, 0, &parent);
+			lyd_find_path(p->edit, parent_xpath, 0, &parent);
 		if (parent) {
-			c->edit_target = new_child(parent, &count);
+			p->edit_target = new_child(parent, &count);
 		} else {
-			c->edit_target = c->edit;
+			p->edit_target = p->edit;
 			count = 0;
-			for (struct lyd_node *n = c->edit; n; n = n->next)
+			for (struct lyd_node *n = p->edit; n; n = n->next)
 				count++;
 		}
 		if (count != 1)
-			return fail_status(c->r, 400, "malformed-message", NETD_EINVAL, xpath[0] ? xpath : "/",
+			return fail_status(r, 400, "malformed-message", NETD_EINVAL, xpath[0] ? xpath : "/",
 					   "%s", "POST needs exactly one child resource in the body");
 		return 0;
 	}
 	if (!xpath[0]) {
-		c->edit_target = c->edit;
+		p->edit_target = p->edit;
 		return 0;
 	}
-	if (lyd_find_path(c->edit, xpath, 0, &c->edit_target) != LY_SUCCESS)
-		return fail_status(c->r, 400, "invalid-value", NETD_EINVAL, xpath, "%s",
+	if (lyd_find_path(p->edit, xpath, 0, &p->edit_target) != LY_SUCCESS)
+		return fail_status(r, 400, "invalid-value", NETD_EINVAL, xpath, "%s",
 				   "the body does not match the target resource (key values must equal the URI's)");
 	return 0;
 }
 
 static int affected_from_target(struct edit_ctx *c)
 {
-	const char *xpath = c->ed->xpath;
+	const char *xpath = c->p->xpath;
 	char name[MODEL_NAME_MAX];
-	bool whole = c->ed->method == OPS_PUT || c->ed->method == OPS_DELETE;
+	bool whole = c->p->method == OPS_PUT || c->p->method == OPS_DELETE;
 	if (!whole)
 		return 0;
 	if (!xpath[0]) {
@@ -796,12 +815,12 @@ static void free_subtree(struct edit_ctx *c, struct lyd_node *node)
 
 static int apply_put(struct edit_ctx *c, const char *parent_xpath)
 {
-	const char *xpath = c->ed->xpath;
+	const char *xpath = c->p->xpath;
 	struct lyd_node *old = NULL, *parent = NULL;
 	if (!xpath[0]) {
 		lyd_free_all(c->tree);
 		c->tree = NULL;
-		for (struct lyd_node *n = c->edit; n; n = n->next) {
+		for (struct lyd_node *n = c->p->edit; n; n = n->next) {
 			int rc = insert_copy(c, NULL, n);
 			if (rc < 0)
 				return fail_err(c->r, rc);
@@ -815,7 +834,7 @@ static int apply_put(struct edit_ctx *c, const char *parent_xpath)
 	if (parent_xpath[0] && find_or_top(c, parent_xpath, &parent) < 0)
 		return fail_status(c->r, 404, "invalid-value", NETD_ENOTFOUND, parent_xpath, "%s",
 				   "the parent of the target does not exist");
-	int rc = insert_copy(c, parent, c->edit_target);
+	int rc = insert_copy(c, parent, c->p->edit_target);
 	if (rc < 0)
 		return fail_err(c->r, rc);
 	c->r->status = existed ? 204 : 201;
@@ -824,17 +843,17 @@ static int apply_put(struct edit_ctx *c, const char *parent_xpath)
 
 static int apply_post(struct edit_ctx *c)
 {
-	const char *xpath = c->ed->xpath;
+	const char *xpath = c->p->xpath;
 	struct lyd_node *parent = NULL, *exists = NULL;
 	char child_path[1024];
 	if (xpath[0] && find_or_top(c, xpath, &parent) < 0)
 		return fail_status(c->r, 404, "invalid-value", NETD_ENOTFOUND, xpath, "%s", "the target does not exist");
-	if (!lyd_path(c->edit_target, LYD_PATH_STD, child_path, sizeof child_path))
+	if (!lyd_path(c->p->edit_target, LYD_PATH_STD, child_path, sizeof child_path))
 		return fail_err(c->r, -ENOMEM);
 	if (c->tree && lyd_find_path(c->tree, child_path, 0, &exists) == LY_SUCCESS)
 		return fail_status(c->r, 409, "data-exists", NETD_EEXIST, child_path, "%s",
 				   "the resource exists already (use PUT to replace it)");
-	int rc = insert_copy(c, parent, c->edit_target);
+	int rc = insert_copy(c, parent, c->p->edit_target);
 	if (rc < 0)
 		return fail_err(c->r, rc);
 	snprintf(c->r->location, sizeof c->r->location, "%s", child_path);
@@ -844,12 +863,12 @@ static int apply_post(struct edit_ctx *c)
 
 static int apply_patch(struct edit_ctx *c)
 {
-	const char *xpath = c->ed->xpath;
+	const char *xpath = c->p->xpath;
 	struct lyd_node *target = NULL;
 	if (xpath[0] && find_or_top(c, xpath, &target) < 0)
 		return fail_status(c->r, 404, "invalid-value", NETD_ENOTFOUND, xpath, "%s",
 				   "PATCH does not create resources: the target does not exist");
-	if (lyd_merge_siblings(&c->tree, c->edit, 0) != LY_SUCCESS)
+	if (lyd_merge_siblings(&c->tree, c->p->edit, 0) != LY_SUCCESS)
 		return fail_ly(c->d, c->r);
 	c->r->status = 204;
 	return 0;
@@ -857,7 +876,7 @@ static int apply_patch(struct edit_ctx *c)
 
 static int apply_delete(struct edit_ctx *c)
 {
-	const char *xpath = c->ed->xpath;
+	const char *xpath = c->p->xpath;
 	struct lyd_node *target = NULL;
 	c->r->status = 204;
 	if (!xpath[0]) {
@@ -980,7 +999,6 @@ static int commit_records(struct edit_ctx *c)
 
 static void edit_ctx_free(struct edit_ctx *c)
 {
-	lyd_free_all(c->edit);
 	lyd_free_all(c->tree);
 	for (size_t i = 0; i < c->n_old_nets; i++)
 		model_network_clear(&c->old_nets[i]);
@@ -992,10 +1010,19 @@ static void edit_ctx_free(struct edit_ctx *c)
 	free(c->nodes.names);
 }
 
-static int apply_edit(struct edit_ctx *c, const char *parent_xpath)
+static int name_set_copy(struct name_set *dst, const struct name_set *src)
 {
-	switch (c->ed->method) {
-	case OPS_PUT: return apply_put(c, parent_xpath);
+	dst->all = src->all;
+	for (size_t i = 0; i < src->n; i++)
+		if (name_set_add(dst, src->names[i]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static int apply_edit(struct edit_ctx *c)
+{
+	switch (c->p->method) {
+	case OPS_PUT: return apply_put(c, c->p->parent_xpath);
 	case OPS_POST: return apply_post(c);
 	case OPS_PATCH: return apply_patch(c);
 	case OPS_DELETE: return apply_delete(c);
@@ -1003,42 +1030,77 @@ static int apply_edit(struct edit_ctx *c, const char *parent_xpath)
 	return fail_err(c->r, NETD_EUNSUPPORTED);
 }
 
-int ops_edit(struct netd *d, struct store_txn *t, const struct ops_edit *ed, uint64_t now, struct ops_result *r)
+static struct ops_prep *prep_new(void)
 {
-	struct edit_ctx c = { .d = d, .t = t, .ed = ed, .now = now, .r = r };
-	char parent_xpath[1024] = "";
+	return calloc(1, sizeof(struct ops_prep));
+}
+
+void ops_prep_free(struct ops_prep *p)
+{
+	if (!p)
+		return;
+	lyd_free_all(p->edit);
+	lyd_free_all(p->rpc_tree);
+	free(p->nets.names);
+	free(p->nodes.names);
+	free(p->xpath);
+	free(p);
+}
+
+int ops_edit_prepare(struct netd *d, const struct ops_edit *ed, struct ops_prep **out, struct ops_result *r)
+{
+	struct ops_prep *p = prep_new();
 	int rc;
 
 	ly_err_clean(d->ly, NULL);
+	if (!p || !(p->xpath = strdup(ed->xpath))) {
+		rc = fail_err(r, -ENOMEM);
+		goto fail;
+	}
+	p->method = ed->method;
 	if (ed->xpath[0] && strncmp(ed->xpath, NETWORKS_PATH, strlen(NETWORKS_PATH)) &&
 	    strncmp(ed->xpath, NODES_PATH, strlen(NODES_PATH))) {
 		rc = fail_status(r, 405, "operation-not-supported", NETD_EUNSUPPORTED, ed->xpath, "%s",
 				 "this resource is not configuration data and cannot be edited");
-		goto out;
+		goto fail;
 	}
 	if (ed->method == OPS_POST)
-		snprintf(parent_xpath, sizeof parent_xpath, "%s", ed->xpath);
+		snprintf(p->parent_xpath, sizeof p->parent_xpath, "%s", ed->xpath);
 	else
-		parent_path(ed->xpath, parent_xpath, sizeof parent_xpath);
-
+		parent_path(ed->xpath, p->parent_xpath, sizeof p->parent_xpath);
 	if (ed->method != OPS_DELETE) {
-		if ((rc = parse_body(&c, parent_xpath)) < 0 || (rc = locate_edit_target(&c, parent_xpath)) < 0)
-			goto out;
-		if (!top_is_writable(c.edit)) {
+		if ((rc = parse_body(d, p, ed->body, r)) < 0 || (rc = locate_edit_target(p, r)) < 0)
+			goto fail;
+		if (!top_is_writable(p->edit)) {
 			rc = fail_status(r, 400, "invalid-value", NETD_EINVAL, NULL, "%s",
 					 "only netd configuration data can be edited");
-			goto out;
+			goto fail;
 		}
-		if ((rc = collect_names(c.edit, &c.nets, &c.nodes)) < 0) {
+		if ((rc = collect_names(p->edit, &p->nets, &p->nodes)) < 0) {
 			fail_err(r, rc);
-			goto out;
+			goto fail;
 		}
 	}
-	if ((rc = affected_from_target(&c)) < 0 || (rc = load_records(&c)) < 0) {
+	*out = p;
+	return 0;
+fail:
+	ops_prep_free(p);
+	return rc;
+}
+
+static int edit_run(struct netd *d, struct store_txn *t, const struct ops_prep *p, uint64_t now,
+		    struct ops_result *r)
+{
+	struct edit_ctx c = { .d = d, .t = t, .p = p, .now = now, .r = r };
+	int rc;
+
+	ly_err_clean(d->ly, NULL);
+	if ((rc = name_set_copy(&c.nets, &p->nets)) < 0 || (rc = name_set_copy(&c.nodes, &p->nodes)) < 0 ||
+	    (rc = affected_from_target(&c)) < 0 || (rc = load_records(&c)) < 0) {
 		fail_err(r, rc);
 		goto out;
 	}
-	if ((rc = apply_edit(&c, parent_xpath)) < 0)
+	if ((rc = apply_edit(&c)) < 0)
 		goto out;
 	if (c.tree && lyd_validate_all(&c.tree, d->ly, LYD_VALIDATE_PRESENT | LYD_VALIDATE_NO_STATE, NULL) != LY_SUCCESS) {
 		rc = fail_ly(d, r);
@@ -1130,9 +1192,10 @@ static int rpc_output(struct netd *d, const char *name, const char *leaf, const 
 	return 0;
 }
 
-static int rpc_allocate(struct netd *d, struct store_txn *t, const struct lyd_node *rpc, uint64_t now,
+static int rpc_allocate(struct netd *d, struct store_txn *t, struct ops_prep *p, uint64_t now,
 			struct ops_result *r)
 {
+	const struct lyd_node *rpc = p->rpc_tree;
 	struct addr hint, out;
 	const char *hint_s = rpc_leaf(rpc, "hint");
 	const char *fam = rpc_leaf(rpc, "family");
@@ -1153,8 +1216,11 @@ static int rpc_allocate(struct netd *d, struct store_txn *t, const struct lyd_no
 	int rc = ipam_alloc(d->ipam, t, &rq, now, &out, &r->err);
 	if (rc < 0)
 		return fail_err(r, rc);
-	char buf[ADDR_STRLEN];
-	return rpc_output(d, "netd:allocate-address", "address", addr_print(&out, buf, sizeof buf), r);
+	/* printed by ops_finish(), outside the write transaction */
+	snprintf(p->out_leaf, sizeof p->out_leaf, "address");
+	addr_print(&out, p->out_value, sizeof p->out_value);
+	r->status = 200;
+	return 0;
 }
 
 static int rpc_release(struct netd *d, struct store_txn *t, const struct lyd_node *rpc, uint64_t now,
@@ -1207,22 +1273,45 @@ out:
 	return r->err.code;
 }
 
-int ops_rpc(struct netd *d, struct store_txn *t, const char *name, const char *body, uint64_t now,
-	    struct ops_result *r)
+int ops_rpc_prepare(struct netd *d, const char *name, const char *body, struct ops_prep **out,
+		    struct ops_result *r)
 {
-	struct lyd_node *rpc = NULL;
+	struct ops_prep *p = prep_new();
+	if (!p)
+		return fail_err(r, -ENOMEM);
 	ly_err_clean(d->ly, NULL);
-	int rc = rpc_input(d, name, body, &rpc, r);
-	if (rc < 0)
+	p->is_rpc = true;
+	snprintf(p->rpc, sizeof p->rpc, "%s", name);
+	int rc = rpc_input(d, name, body, &p->rpc_tree, r);
+	if (rc < 0) {
+		ops_prep_free(p);
 		return rc;
-	if (!strcmp(name, "netd:allocate-address"))
-		rc = rpc_allocate(d, t, rpc, now, r);
-	else if (!strcmp(name, "netd:release-address"))
-		rc = rpc_release(d, t, rpc, now, r);
-	else if (!strcmp(name, "netd:rename-node"))
-		rc = rpc_rename(d, t, rpc, r);
-	else
-		rc = fail_status(r, 404, "invalid-value", NETD_ENOTFOUND, name, "%s", "no such operation");
-	lyd_free_all(rpc);
-	return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+static int rpc_run(struct netd *d, struct store_txn *t, struct ops_prep *p, uint64_t now, struct ops_result *r)
+{
+	p->out_leaf[0] = '\0';
+	if (!strcmp(p->rpc, "netd:allocate-address"))
+		return rpc_allocate(d, t, p, now, r);
+	if (!strcmp(p->rpc, "netd:release-address"))
+		return rpc_release(d, t, p->rpc_tree, now, r);
+	if (!strcmp(p->rpc, "netd:rename-node"))
+		return rpc_rename(d, t, p->rpc_tree, r);
+	return fail_status(r, 404, "invalid-value", NETD_ENOTFOUND, p->rpc, "%s", "no such operation");
+}
+
+int ops_run(struct netd *d, struct store_txn *t, struct ops_prep *p, uint64_t now, struct ops_result *r)
+{
+	return p->is_rpc ? rpc_run(d, t, p, now, r) : edit_run(d, t, p, now, r);
+}
+
+int ops_finish(struct netd *d, struct ops_prep *p, struct ops_result *r)
+{
+	if (!p->is_rpc || r->err.code || !p->out_leaf[0])
+		return 0;
+	ly_err_clean(d->ly, NULL);
+	return rpc_output(d, p->rpc, p->out_leaf, p->out_value, r);
 }

@@ -45,11 +45,22 @@ struct ops_edit {
 	const char *xpath;
 	const char *body;
 };
-int ops_edit(struct netd *d, struct store_txn *t, const struct ops_edit *ed, uint64_t now, struct ops_result *r);
 
-/* Run RPC @name (e.g. "netd:allocate-address") with RESTCONF JSON input
+/* Writes run in two steps. Prepare (any thread, no store access) parses and
+ * checks the request; run (the writer, inside a write transaction) applies
+ * it; finish (any thread, after the commit) prints the answer. run may be
+ * called more than once for one prep (the store retries a batch after
+ * growing its map) and leaves the prep reusable. */
+struct ops_prep;
+
+/* Edit: 0 and *out, or an error in @r (nothing to run). */
+int ops_edit_prepare(struct netd *d, const struct ops_edit *ed, struct ops_prep **out, struct ops_result *r);
+/* RPC @name (e.g. "netd:allocate-address") with RESTCONF JSON input
  * ({"netd:input": {...}}; NULL or empty = no input). */
-int ops_rpc(struct netd *d, struct store_txn *t, const char *name, const char *body, uint64_t now,
-	    struct ops_result *r);
+int ops_rpc_prepare(struct netd *d, const char *name, const char *body, struct ops_prep **out,
+		    struct ops_result *r);
+int ops_run(struct netd *d, struct store_txn *t, struct ops_prep *p, uint64_t now, struct ops_result *r);
+int ops_finish(struct netd *d, struct ops_prep *p, struct ops_result *r);
+void ops_prep_free(struct ops_prep *p);   /* accepts NULL */
 
 #endif

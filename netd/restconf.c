@@ -33,7 +33,22 @@
 #define RC_BODY_MAX (64u << 20)     /* a larger request body is refused (413) */
 #define JSON_TYPE "application/yang-data+json"
 
-enum rc_kind { RC_READ, RC_EDIT, RC_RPC };
+
+/* Answers of recent GETs of single entries, valid while the store's
+ * generation is unchanged (decisions.md D16). Direct-mapped: a collision
+ * replaces the older answer. */
+#define RC_CACHE_SLOTS 1024
+#define RC_CACHE_BODY_MAX (16u << 10)
+
+struct rc_cache_slot {
+	uint64_t hash, gen;
+	char *key, *body;
+};
+
+struct rc_cache {
+	pthread_mutex_t lock;
+	struct rc_cache_slot slot[RC_CACHE_SLOTS];
+};
 
 struct rc_req {
 	struct rc_server *srv;
@@ -47,11 +62,11 @@ struct rc_req {
 	size_t body_len, body_cap;
 	bool too_big;
 	bool done;                  /* the loop thread has answered */
-	enum rc_kind kind;
 	struct ops_edit edit;
 	char xpath[RC_PATH_MAX];
 	char rpc[128];
 	struct ops_result res;
+	struct ops_prep *prep;      /* parsed on the HTTP thread, run by the loop */
 	struct rc_req *next;        /* queue link */
 };
 
@@ -63,7 +78,64 @@ struct rc_server {
 	struct rc_req *head, *tail;
 	char *tls_key, *tls_cert;
 	unsigned port;
+	struct rc_cache *cache;     /* NULL when response-cache is off */
 };
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return h;
+}
+
+/* A copy of the cached answer for @key at generation @gen, or NULL. */
+static char *cache_get(struct rc_cache *c, const char *key, uint64_t gen)
+{
+	uint64_t h = fnv1a(key);
+	struct rc_cache_slot *s = &c->slot[h % RC_CACHE_SLOTS];
+	char *body = NULL;
+	pthread_mutex_lock(&c->lock);
+	if (s->body && s->hash == h && s->gen == gen && !strcmp(s->key, key))
+		body = strdup(s->body);
+	pthread_mutex_unlock(&c->lock);
+	return body;
+}
+
+static void cache_put(struct rc_cache *c, const char *key, uint64_t gen, const char *body)
+{
+	if (strlen(body) > RC_CACHE_BODY_MAX)
+		return;
+	uint64_t h = fnv1a(key);
+	char *k = strdup(key), *b = strdup(body);
+	if (!k || !b) {
+		free(k);
+		free(b);
+		return;
+	}
+	struct rc_cache_slot *s = &c->slot[h % RC_CACHE_SLOTS];
+	pthread_mutex_lock(&c->lock);
+	char *old_k = s->key, *old_b = s->body;
+	s->hash = h;
+	s->gen = gen;
+	s->key = k;
+	s->body = b;
+	pthread_mutex_unlock(&c->lock);
+	free(old_k);
+	free(old_b);
+}
+
+static void cache_free(struct rc_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < RC_CACHE_SLOTS; i++) {
+		free(c->slot[i].key);
+		free(c->slot[i].body);
+	}
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
 
 /* --------------------------------------------------------------- responses */
 
@@ -262,23 +334,46 @@ static enum MHD_Result answer_root(struct rc_req *rq, const char *rest)
 	return queue_text(rq->conn, 200, JSON_TYPE, body);
 }
 
+static enum MHD_Result answer_get(struct rc_req *rq, const char *uri)
+{
+	struct rc_server *s = rq->srv;
+	struct netd_err e = { 0 };
+	bool ok;
+	enum ops_content content = content_param(rq->conn, &ok);
+	if (!ok)
+		return queue_error(rq, 400, "invalid-value", NETD_EINVAL, "%s",
+				   "query parameter content must be config, nonconfig or all");
+	/* the whole datastore or a whole list is too big to keep */
+	bool cacheable = s->cache && strchr(uri, '=');
+	char key[RC_PATH_MAX + 8];
+	snprintf(key, sizeof key, "%d%s", (int)content, uri);
+	/* the generation is read before the data: an answer is never labelled
+	 * newer than the snapshot it was printed from */
+	uint64_t gen = cacheable ? store_generation(s->d->store) : 0;
+	char *hit = cacheable ? cache_get(s->cache, key, gen) : NULL;
+	if (hit) {
+		rq->res.status = 200;
+		rq->res.body = hit;
+		return queue_result(rq);
+	}
+	int rc = rc_uri_to_xpath(s->d->ly, uri, rq->xpath, sizeof rq->xpath, &e);
+	if (rc < 0)
+		return queue_error(rq, rc == NETD_ENOTFOUND ? 404 : 400, "invalid-value", rc, "%s", e.msg);
+	ops_get(s->d, rq->xpath, content, &rq->res);
+	if (cacheable && rq->res.status == 200 && !rq->res.err.code && rq->res.body)
+		cache_put(s->cache, key, gen, rq->res.body);
+	return queue_result(rq);
+}
+
 static enum MHD_Result route_data(struct rc_req *rq, const char *uri)
 {
 	struct netd *d = rq->srv->d;
 	struct netd_err e = { 0 };
+	if (!strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD"))
+		return answer_get(rq, uri);
 	int rc = rc_uri_to_xpath(d->ly, uri, rq->xpath, sizeof rq->xpath, &e);
 	if (rc < 0)
 		return queue_error(rq, rc == NETD_ENOTFOUND ? 404 : 400, "invalid-value", rc, "%s", e.msg);
-	if (!strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD")) {
-		bool ok;
-		enum ops_content content = content_param(rq->conn, &ok);
-		if (!ok)
-			return queue_error(rq, 400, "invalid-value", NETD_EINVAL, "%s",
-					   "query parameter content must be config, nonconfig or all");
-		ops_get(d, rq->xpath, content, &rq->res);
-		return queue_result(rq);
-	}
-	rq->kind = RC_EDIT;
 	rq->edit.xpath = rq->xpath;
 	rq->edit.body = rq->body;
 	if (!strcmp(rq->method, "POST"))
@@ -289,6 +384,8 @@ static enum MHD_Result route_data(struct rc_req *rq, const char *uri)
 		rq->edit.method = OPS_PATCH;
 	else
 		rq->edit.method = OPS_DELETE;
+	if (ops_edit_prepare(d, &rq->edit, &rq->prep, &rq->res) < 0)
+		return queue_result(rq);
 	enqueue(rq);
 	return MHD_YES;
 }
@@ -303,7 +400,8 @@ static enum MHD_Result route_operation(struct rc_req *rq, const char *name)
 	if (!n || n->nodetype != LYS_RPC)
 		return queue_error(rq, 404, "invalid-value", NETD_ENOTFOUND, "no such operation: %s", name);
 	snprintf(rq->rpc, sizeof rq->rpc, "%s", name);
-	rq->kind = RC_RPC;
+	if (ops_rpc_prepare(rq->srv->d, rq->rpc, rq->body, &rq->prep, &rq->res) < 0)
+		return queue_result(rq);
 	enqueue(rq);
 	return MHD_YES;
 }
@@ -386,8 +484,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rq->body[rq->body_len] = '\0';
 		return MHD_YES;
 	}
-	if (rq->done)
+	if (rq->done) {
+		ops_finish(rq->srv->d, rq->prep, &rq->res);
 		return queue_result(rq);
+	}
 	return dispatch(rq);
 }
 
@@ -397,6 +497,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!rq)
 		return;
 	ops_result_clear(&rq->res);
+	ops_prep_free(rq->prep);
 	free(rq->body);
 	free(rq->url);
 	free(rq);
@@ -420,9 +521,7 @@ struct batch {
 
 static int run_job(struct batch *b, struct store_txn *child, struct rc_req *rq)
 {
-	if (rq->kind == RC_EDIT)
-		return ops_edit(b->d, child, &rq->edit, b->now, &rq->res);
-	return ops_rpc(b->d, child, rq->rpc, rq->body, b->now, &rq->res);
+	return ops_run(b->d, child, rq->prep, b->now, &rq->res);
 }
 
 /* One write transaction for the whole batch, a child per request: a failed
@@ -531,6 +630,14 @@ int rc_start(struct netd *d, struct rc_server **out, struct netd_err *e)
 		return -ENOMEM;
 	s->d = d;
 	pthread_mutex_init(&s->lock, NULL);
+	if (d->cfg.response_cache) {
+		s->cache = calloc(1, sizeof *s->cache);
+		if (!s->cache) {
+			free(s);
+			return -ENOMEM;
+		}
+		pthread_mutex_init(&s->cache->lock, NULL);
+	}
 	if ((rc = resolve_listen(&d->cfg, &ss, &sl, e)) < 0)
 		goto fail;
 	if ((rc = loop_wake_new(d->loop, on_wake, s, &s->wake)) < 0) {
@@ -590,6 +697,7 @@ void rc_stop(struct rc_server *s)
 	}
 	free(s->tls_cert);
 	free(s->tls_key);
+	cache_free(s->cache);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
