@@ -215,12 +215,9 @@ static enum MHD_Result queue_result(struct rc_req *rq)
 			return ret;
 		}
 	}
+	/* for HEAD, libmicrohttpd sends the headers of this body without it */
 	char *body = r->body;
 	r->body = NULL;
-	if (!strcmp(rq->method, "HEAD")) {
-		free(body);
-		body = NULL;
-	}
 	return queue_text(rq->conn, (unsigned)(r->status ? r->status : 200), JSON_TYPE, body);
 }
 
@@ -267,6 +264,32 @@ static void authenticate(struct rc_req *rq)
 }
 
 /* ---------------------------------------------------------------- routing */
+
+/* RFC 8040 section 4.8: an unknown or repeated query parameter is an
+ * error, not something to ignore. netd implements "content". */
+struct query_check {
+	unsigned content;
+	char bad[64];
+};
+
+static enum MHD_Result check_one_param(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct query_check *q = cls;
+	if (!strcmp(key, "content") && ++q->content == 1)
+		return MHD_YES;
+	snprintf(q->bad, sizeof q->bad, "%s", key);
+	return MHD_NO;
+}
+
+static bool query_params_ok(struct MHD_Connection *c, char *bad, size_t len)
+{
+	struct query_check q = { 0 };
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, check_one_param, &q);
+	if (!q.bad[0])
+		return true;
+	snprintf(bad, len, "%s", q.bad);
+	return false;
+}
 
 static enum ops_content content_param(struct MHD_Connection *c, bool *ok)
 {
@@ -421,6 +444,10 @@ static enum MHD_Result dispatch(struct rc_req *rq)
 		MHD_destroy_response(resp);
 		return ret;
 	}
+	char bad[64];
+	if (!query_params_ok(rq->conn, bad, sizeof bad))
+		return queue_error(rq, 400, "invalid-value", NETD_EINVAL,
+				   "query parameter '%s' is repeated or not supported (netd supports content)", bad);
 	bool write = is_write_method(rq->method);
 	if (!write && strcmp(rq->method, "GET") && strcmp(rq->method, "HEAD"))
 		return queue_error(rq, 405, "operation-not-supported", NETD_EUNSUPPORTED, "method %s is not supported",

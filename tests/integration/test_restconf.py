@@ -193,6 +193,10 @@ def rfc8040_basics(t, c):
     status, body = c.get('/restconf/data/netd:nodes/node=node0001?content=nonconfig')
     t.ok(status == 200 and 'admin-mac' not in body['netd:node'][0] and 'address' in body['netd:node'][0],
          'content=nonconfig leaves out config')
+    status, body = c.get('/restconf/data/netd:nodes/node=node0001?depth=1')
+    t.ok(status == 400 and 'depth' in error_of(body)[2], 'an unsupported query parameter is refused (400)')
+    status, body = c.get('/restconf/data/netd:nodes/node=node0001?content=config&content=all')
+    t.ok(status == 400 and 'content' in error_of(body)[2], 'a repeated query parameter is refused (400)')
     status, _ = c.get('/restconf/data/netd:nodes/node=missing')
     t.ok(status == 404, 'GET of a missing node is 404')
     status, _ = c.request('DELETE', '/restconf/data/netd:nodes/node=missing')
