@@ -145,6 +145,7 @@ static void on_reload(struct loop *l, int signo, void *arg)
 	d->cfg = cfg;
 	log_set_level(d->cfg.log_level);
 	ipam_set_cfg(d->ipam, &(struct ipam_cfg){ .hold_down_s = d->cfg.hold_down_s });
+	rc_forget_answers(d->rc);
 	if (apply_auth(d, &e) < 0)
 		log_err("reload: %s", e.msg);
 	else

@@ -125,6 +125,23 @@ static void cache_put(struct rc_cache *c, const char *key, uint64_t gen, const c
 	free(old_b);
 }
 
+static void cache_clear(struct rc_cache *c)
+{
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < RC_CACHE_SLOTS; i++) {
+		free(c->slot[i].key);
+		free(c->slot[i].body);
+		c->slot[i].key = c->slot[i].body = NULL;
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+void rc_forget_answers(struct rc_server *s)
+{
+	if (s && s->cache)
+		cache_clear(s->cache);
+}
+
 static void cache_free(struct rc_cache *c)
 {
 	if (!c)

@@ -19,6 +19,9 @@ struct rc_server;
 int rc_start(struct netd *d, struct rc_server **out, struct netd_err *e);
 /* Answer what is queued, then stop listening and free. Accepts NULL. */
 void rc_stop(struct rc_server *s);
+/* Drop every cached answer (e.g. after a reload changed how answers are
+ * printed: the hold-down shows in hold-until). */
+void rc_forget_answers(struct rc_server *s);
 /* The port actually bound (useful with port 0). */
 unsigned rc_port(const struct rc_server *s);
 
