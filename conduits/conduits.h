@@ -1,0 +1,328 @@
+/* conduits/conduits.h — NIC inventory, interface references, conduit rules.
+ *
+ * A conduit (intf0, intf1, bmc...) is a logical attachment point that
+ * networks ride.  Which NICs back it on a node is decided by the conduit's
+ * rules, written in OpenCrowbar's grammar:
+ *
+ *   - An interface reference names a NIC by speed class and position, not by
+ *     kernel name:
+ *         [sign]<speed><index>     speed: 10m 100m 1g 2.5g 5g 10g 25g 40g
+ *                                         50g 100g 200g 400g
+ *                                  index: 1-based, in bus order, within the
+ *                                         NICs of that speed class
+ *       no sign   exactly this speed class
+ *       +         this class, else the faster classes, slowest first
+ *       -         this class, else the slower classes, fastest first
+ *       ?         this class, else faster ones (ascending), else slower ones
+ *                 (descending), else NICs of unknown speed
+ *     The index applies within each class tried: +1g2 is 1g #2, else 2.5g #2,
+ *     else 5g #2 ...  A NIC's class is its fastest supported speed.
+ *     Beyond Crowbar, three selectors name one NIC directly:
+ *         mac:52:54:00:12:34:56    the permanent MAC (the current MAC when
+ *                                  the permanent one is unknown)
+ *         pci:0000:03:00.1         the PCI bus path
+ *         name:eth0                the kernel name
+ *   - Bus order: NICs are ordered by PCI bus path, numerically (domain, bus,
+ *     device, function); NICs without a bus path come after, by name.  A
+ *     bus-order map chosen by the DMI product name overrides this with a list
+ *     of bus path prefixes in the wanted order.
+ *   - A rule is (network mode, NIC count, role regex) -> references + team.
+ *     A conduit's rules are an ordered list; the first rule matching the node
+ *     wins.  The network mode is the deployment-wide choice single / dual /
+ *     team (Crowbar's <mode>/<#nics>/<role-regex> pattern).
+ *
+ * Everything here is plain data in, plain data out: no netlink, no store.
+ * Functions return 0 or a negative code (core/err.h); those taking a
+ * struct netd_err fill it with a data path and a reason naming the conduit,
+ * rule or reference.  Output parameters are written only on success.
+ *
+ * Caveats:
+ *  - cdt_conduit_build() only parses; call cdt_conduit_check() (and
+ *    cdt_conduits_disjoint_check() over the conduits networks use) before
+ *    resolving, or a team of 9 or mixed speeds will be resolved as written.
+ *  - cdt_conduits_disjoint_check() compares references as written: "?1g1"
+ *    and "1g1" are different references that may pick the same NIC on some
+ *    node.  cdt_resolutions_disjoint_check() settles it per node.
+ *  - Indexes into the inventory (struct cdt_pick.nic) refer to the array the
+ *    caller passed, not to bus order.
+ *  - The strings of struct cdt_nic (name, pci, driver) must be
+ *    NUL-terminated; an inventory loader cuts what does not fit.
+ *  - Role and product regexes are anchored: "compute" matches the role
+ *    "compute" only; write ".*compute.*" for a substring.
+ */
+#ifndef NETD_CONDUITS_H
+#define NETD_CONDUITS_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+#define CDT_NAME_MAX 64        /* conduit names: 1..63 chars + NUL */
+#define CDT_IFNAME_MAX 16      /* kernel interface names: 1..15 chars + NUL */
+#define CDT_PCI_MAX 32         /* "0000:03:00.1" + NUL, with room */
+#define CDT_DRIVER_MAX 32
+#define CDT_REF_TEXT_MAX 64    /* longest reference text accepted */
+#define CDT_REF_STRLEN 32      /* enough for any printed reference + NUL */
+#define CDT_INDEX_MAX 1024     /* largest reference index */
+#define CDT_TEAM_MIN 2
+#define CDT_TEAM_MAX 8         /* members of a team; also refs one resolve takes */
+#define CDT_RULE_REFS_MAX 64   /* refs a rule may hold before validation */
+#define CDT_RULES_MAX 256      /* rules per conduit */
+#define CDT_REGEX_MAX 256      /* role regex source, bytes incl. NUL */
+#define CDT_WHY_MAX 192        /* one explanation line */
+
+/* ---- NIC inventory ---- */
+
+/* RFC 2863 operational states, numbered as the kernel's IF_OPER_*. */
+enum cdt_operstate {
+	CDT_OPER_UNKNOWN = 0,
+	CDT_OPER_NOTPRESENT = 1,
+	CDT_OPER_DOWN = 2,
+	CDT_OPER_LOWERLAYERDOWN = 3,
+	CDT_OPER_TESTING = 4,
+	CDT_OPER_DORMANT = 5,
+	CDT_OPER_UP = 6,
+};
+
+struct cdt_nic {
+	char name[CDT_IFNAME_MAX];
+	int ifindex;                /* 0 = unknown */
+	uint8_t mac[6];             /* current MAC */
+	bool has_perm_mac;
+	uint8_t perm_mac[6];        /* burnt-in MAC (ethtool permaddr) */
+	uint32_t mtu;
+	uint8_t operstate;          /* enum cdt_operstate */
+	bool link_up;               /* carrier */
+	uint32_t speed_class;       /* fastest supported speed, Mb/s; 0 = unknown */
+	uint32_t speed;             /* current speed, Mb/s; 0 = unknown / no link */
+	char pci[CDT_PCI_MAX];      /* PCI bus path "0000:03:00.1", "" = none */
+	char driver[CDT_DRIVER_MAX];
+};
+
+/* ---- speeds ---- */
+
+/* Mb/s of a speed token ("10m" ... "400g", lowercase or uppercase unit),
+ * in *@out.  0 or NETD_EINVAL (unknown token; *@out untouched). */
+int cdt_speed_parse(const char *text, uint32_t *out);
+
+/* Write @mbps as text into @buf (@len >= 16 always suffices): the token for
+ * a known class ("2.5g"), "<n>g" for other whole Gb/s, "<n>m" otherwise,
+ * "unknown speed" for 0.  Returns @buf. */
+const char *cdt_speed_print(uint32_t mbps, char *buf, size_t len);
+
+/* ---- interface references ---- */
+
+enum cdt_ref_kind {
+	CDT_REF_SPEED = 1,   /* [sign]<speed><index> */
+	CDT_REF_MAC = 2,     /* mac:aa:bb:cc:dd:ee:ff */
+	CDT_REF_PCI = 3,     /* pci:DDDD:BB:DD.F */
+	CDT_REF_NAME = 4,    /* name:eth0 */
+};
+
+enum cdt_sign {
+	CDT_SIGN_EXACT = 0,
+	CDT_SIGN_FASTER = '+',
+	CDT_SIGN_SLOWER = '-',
+	CDT_SIGN_ANY = '?',
+};
+
+struct cdt_pci {
+	uint32_t domain;            /* 0..0xffffffff */
+	uint8_t bus, dev, fn;       /* dev 0..31, fn 0..7 */
+};
+
+/* One reference.  Only the fields of its kind are meaningful; the parser
+ * zeroes the rest, but compare with cdt_ref_equal(). */
+struct cdt_ref {
+	uint8_t kind;               /* enum cdt_ref_kind */
+	uint8_t sign;               /* enum cdt_sign (speed refs) */
+	uint32_t speed;             /* Mb/s, one of the known classes */
+	uint32_t index;             /* 1..CDT_INDEX_MAX */
+	uint8_t mac[6];
+	struct cdt_pci pci;
+	char name[CDT_IFNAME_MAX];
+};
+
+/* Parse one reference from @text (NUL-terminated).  The sign, the speed
+ * unit and hex digits may be either case; everything else is exact: no
+ * spaces, no leading zeros in the index, the PCI path in full
+ * (domain of 4..8 hex digits, 2-digit bus and device, 1-digit function).
+ * Returns 0 and fills *@out, or NETD_EINVAL with @e's message naming the
+ * reference and the reason (unknown speed "3g", index 0, trailing junk,
+ * bad MAC...); @e's path is left "" for the caller's context. */
+int cdt_ref_parse(const char *text, struct cdt_ref *out, struct netd_err *e);
+
+/* Canonical text of @r into @buf (CDT_REF_STRLEN always suffices; shorter
+ * buffers get a cut string).  Lowercase, no leading zeros, PCI domain as 4+
+ * hex digits.  For every accepted text t, parse(print(parse(t))) equals
+ * parse(t).  Returns @buf. */
+const char *cdt_ref_print(const struct cdt_ref *r, char *buf, size_t len);
+
+/* Same reference (same kind and the fields of that kind). */
+bool cdt_ref_equal(const struct cdt_ref *a, const struct cdt_ref *b);
+
+/* ---- bus order ---- */
+
+/* One bus-order map: NICs whose PCI bus path starts with prefixes[0] come
+ * first, then prefixes[1] ..., then every other NIC in natural order.  A NIC
+ * takes the first prefix it matches.  @product is a POSIX ERE matched
+ * against the whole DMI product name (see cdt_bus_order_pick). */
+struct cdt_bus_order {
+	const char *product;
+	const char *const *prefixes;
+	size_t n_prefixes;
+};
+
+/* Pick the first entry of @table whose @product regex matches all of
+ * @product_name.  Returns 0 with *@out = that entry, or *@out = NULL when
+ * none matches or @product_name is NULL or "" (natural order then);
+ * NETD_EINVAL when an entry's regex does not compile (message names the
+ * entry and the regex error; *@out untouched). */
+int cdt_bus_order_pick(const struct cdt_bus_order *table, size_t n, const char *product_name,
+		       const struct cdt_bus_order **out, struct netd_err *e);
+
+/* Three-way comparison of two NICs in bus order under @bo (NULL = natural
+ * order): bus-order prefix rank, then NICs with a bus path before those
+ * without, then the bus path (hex fields compared as numbers), then the name.
+ * Returns <0, 0 (same bus path and name) or >0. */
+int cdt_nic_cmp(const struct cdt_nic *a, const struct cdt_nic *b, const struct cdt_bus_order *bo);
+
+/* Fill @order_out[0..n) with the indexes of @nics in bus order under @bo
+ * (NULL = natural order); @nics is not moved.  Ties keep input order. */
+void cdt_nic_order(const struct cdt_nic *nics, size_t n, const struct cdt_bus_order *bo,
+		   size_t *order_out);
+
+/* ---- resolution ---- */
+
+enum cdt_pick_how {
+	CDT_PICK_ASKED = 1,    /* the asked class (or the selector's NIC) */
+	CDT_PICK_FASTER = 2,   /* + or ?: a faster class */
+	CDT_PICK_SLOWER = 3,   /* - or ?: a slower class */
+	CDT_PICK_UNKNOWN = 4,  /* ?: a NIC of unknown speed */
+};
+
+struct cdt_pick {
+	size_t nic;                 /* index into the caller's nics[] */
+	uint8_t how;                /* enum cdt_pick_how */
+	char why[CDT_WHY_MAX];      /* e.g. "+1g1: no 1g NIC, took the first
+				       faster one: eth2 (10g #1)" */
+};
+
+struct cdt_resolution {
+	char conduit[CDT_NAME_MAX];
+	size_t n;
+	struct cdt_pick picks[CDT_TEAM_MAX];  /* one per reference, in order */
+};
+
+/* Resolve @refs (in order) against the inventory @nics under bus order @bo
+ * (NULL = natural) for conduit @conduit (a name for messages and the path).
+ * Each NIC is used at most once: a speed reference whose NIC in a class is
+ * taken moves on to its next class; a selector or exact reference whose NIC
+ * is taken fails.  Returns 0 and fills *@out; NETD_EINVAL for nrefs 0 or
+ * more than CDT_TEAM_MAX; NETD_ENOTFOUND for an unresolvable reference, the
+ * message naming the conduit, the reference, the reason and the NICs seen
+ * (name, class, who took it); -ENOMEM. */
+int cdt_resolve(const char *conduit, const struct cdt_nic *nics, size_t n, const struct cdt_ref *refs,
+		size_t nrefs, const struct cdt_bus_order *bo, struct cdt_resolution *out,
+		struct netd_err *e);
+
+/* Per node: the NIC sets of @res[0..n) (one per conduit in use) must be
+ * pairwise equal or disjoint.  Resolutions with the same conduit name are
+ * skipped.  0, or NETD_EINVAL naming both conduits and a shared NIC of
+ * @nics. */
+int cdt_resolutions_disjoint_check(const struct cdt_resolution *res, size_t n, const struct cdt_nic *nics,
+				   size_t n_nics, struct netd_err *e);
+
+/* ---- rules and conduits ---- */
+
+/* The deployment-wide network mode. */
+enum cdt_mode {
+	CDT_MODE_ANY = 0,      /* rules only: any mode */
+	CDT_MODE_SINGLE = 1,
+	CDT_MODE_DUAL = 2,
+	CDT_MODE_TEAM = 3,
+};
+
+/* "single", "dual", "team" (and "*" for CDT_MODE_ANY) -> *@out.
+ * 0 or NETD_EINVAL. */
+int cdt_mode_parse(const char *text, uint8_t *out);
+/* "single", "dual", "team", "*"; "?" for other values. Never NULL. */
+const char *cdt_mode_name(uint8_t mode);
+
+/* A rule as configured (text), the input of cdt_conduit_build(). */
+struct cdt_rule_spec {
+	uint8_t mode;               /* enum cdt_mode */
+	uint32_t nic_count;         /* 0 = any */
+	const char *roles;          /* POSIX ERE over one role name; NULL/"" = any */
+	const char *const *refs;    /* reference texts */
+	size_t n_refs;
+	bool team;
+	uint8_t team_mode;          /* enum model_team_mode, when @team */
+};
+
+struct cdt_rule {
+	uint8_t mode;               /* enum cdt_mode */
+	uint32_t nic_count;         /* 0 = any */
+	char roles[CDT_REGEX_MAX];  /* the ERE as written, "" = any */
+	struct cdt_ref *refs;       /* owned */
+	size_t n_refs;
+	bool team;
+	uint8_t team_mode;          /* enum model_team_mode */
+	/* private */
+	bool has_re;
+	regex_t re;                 /* "^(roles)$", compiled once */
+};
+
+struct cdt_conduit {
+	char name[CDT_NAME_MAX];
+	struct cdt_rule *rules;     /* owned, in match order */
+	size_t n_rules;
+};
+
+/* Build conduit @name from @specs: parse every reference, compile every
+ * role regex (anchored: it must match a whole role name).  Returns 0 and
+ * fills *@out (release with cdt_conduit_clear); NETD_EINVAL for a bad name,
+ * reference, mode or regex, with a path such as
+ * /netd:conduits/conduit[name='intf1']/rule[2]/if-list[.='3g1'];
+ * NETD_ETOOBIG beyond CDT_RULES_MAX rules or CDT_RULE_REFS_MAX refs; -ENOMEM.
+ * Builds only: semantic checks are cdt_conduit_check(). */
+int cdt_conduit_build(const char *name, const struct cdt_rule_spec *specs, size_t n_specs,
+		      struct cdt_conduit *out, struct netd_err *e);
+
+/* Free what @c owns; accepts NULL and zeroed conduits, leaves @c zeroed. */
+void cdt_conduit_clear(struct cdt_conduit *c);
+
+/* Write a rule's pattern "<mode>/<#nics>/<roles>" ("team/2/compute.*",
+ * "*" for any mode or count, ".*" for any roles) into @buf.  Returns @buf. */
+const char *cdt_rule_pattern(const struct cdt_rule *r, char *buf, size_t len);
+
+/* The rule of @c for a node: the first rule whose mode is CDT_MODE_ANY or
+ * @mode, whose NIC count is 0 or @nic_count, and whose role regex is empty
+ * or matches one of @roles[0..nroles) whole.  Returns 0 with *@rule;
+ * NETD_EINVAL for @mode not single/dual/team; NETD_ENOTFOUND naming the
+ * conduit, mode, count and roles when no rule matches. */
+int cdt_conduit_pick(const struct cdt_conduit *c, uint8_t mode, uint32_t nic_count, const char *const *roles,
+		     size_t nroles, const struct cdt_rule **rule, struct netd_err *e);
+
+/* Validate @c: at least one rule; per rule a valid mode; a team has
+ * CDT_TEAM_MIN..CDT_TEAM_MAX members, a valid team mode (0..6) and members
+ * of one kind whose speed references share sign and speed; a non-team rule
+ * has exactly one reference; no reference twice in a rule; no rule shadowed
+ * by an earlier one that matches every node it would.  Returns 0 or
+ * NETD_EINVAL with path /netd:conduits/conduit[name='intf1']/rule[N] and the
+ * reason (first error only). */
+int cdt_conduit_check(const struct cdt_conduit *c, struct netd_err *e);
+
+/* Across the conduits networks use (@cs[0..n), duplicates allowed): any two
+ * different conduits must, for every node that could pick a rule of each,
+ * name the same set of references with the same team settings, or share no
+ * reference.  Co-applicable rules: modes and NIC counts compatible, not
+ * shadowed by an earlier role-agnostic rule (role regexes are assumed
+ * satisfiable together: a node may hold several roles).  Returns 0 or
+ * NETD_EINVAL naming both conduits, their rules and the shared reference. */
+int cdt_conduits_disjoint_check(const struct cdt_conduit *const *cs, size_t n, struct netd_err *e);
+
+#endif
