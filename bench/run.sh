@@ -323,6 +323,22 @@ bench_nextfree() {
 	report nextfree-time "$full" 10 us/alloc le 1
 }
 
+# ------------------------------------------------------------ 7: annealer
+
+# The scheduling core alone (annealer/, noop completions, no store yet):
+# 10,000 nodes x 10 roles, commit -> all active, against a naive scheduler
+# that rescans every node-role after each completion.
+bench_anneal() {
+	echo "# 7: annealer core, 10,000 nodes x 10 roles (noop jig) vs a naive rescanning scheduler"
+	[ -x "$B/ann_bench" ] || die "$B/ann_bench is missing"
+	"$B/ann_bench" >"$WORK/ann.out" 2>&1 || die "ann_bench failed: $(cat "$WORK/ann.out")"
+	grep -v '^RESULT' "$WORK/ann.out" | sed 's/^/#   /'
+	report anneal-time "$(result commit_to_active_s "$WORK/ann.out")" 2 s le 1
+	report anneal-per-tr "$(result per_transition_us "$WORK/ann.out")" 10 us le 1
+	report anneal-vs-naive "$(result per_transition_us "$WORK/ann.out")" \
+		"$(result naive_per_transition_us "$WORK/ann.out")" us/transition le 1
+}
+
 # ------------------------------------------------------------------ main
 
 echo "# netd benchmarks: $(nproc) cores, stores in $WORK ($fstype)"
@@ -332,6 +348,7 @@ bench_nodes
 bench_get
 bench_rss
 bench_nextfree
+bench_anneal
 echo
 echo "==== bench summary ($(($(date +%s) - t0)) s) ===="
 echo "1 durable-alloc: netd sequential allocate-address vs raw LMDB put+commit (peer)"
@@ -340,5 +357,6 @@ echo "3 bulk-nodes: netd PATCH 1,000 nodes/request vs raw LMDB 1,000 records/txn
 echo "4 nextfree: 99%-full /16 vs empty /16 (peer); nextfree-time vs the 10 us limit (peer)"
 echo "5 get-node: netd GET node vs bare libmicrohttpd (peer)"
 echo "6 rss: netd VmRSS vs the 200 MB limit (peer)"
+echo "7 anneal: commit->active vs the 2 s limit, per-transition vs 10 us; anneal-vs-naive: annealer vs a naive rescanning scheduler (peer)"
 cat "$SUMMARY"
 echo "$(grep -c ' PASS$' "$SUMMARY") passed, $(grep -c ' MISS$' "$SUMMARY") missed"
