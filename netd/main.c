@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "netd/netd.h"
 #include "netd/restconf.h"
+#include "netd/writer.h"
 #include "netd/yangctx.h"
 
 struct opts {
@@ -191,12 +192,15 @@ static int open_modules(struct netd *d, struct netd_err *e)
 	if ((rc = loop_signal(d->loop, SIGTERM, on_stop, d)) < 0 || (rc = loop_signal(d->loop, SIGINT, on_stop, d)) < 0 ||
 	    (rc = loop_signal(d->loop, SIGHUP, on_reload, d)) < 0)
 		return netd_err_set(e, rc, NULL, "signals: %s", netd_strerror(rc));
+	if ((rc = wr_new(d, &d->writer)) < 0)
+		return netd_err_set(e, rc, NULL, "writer: %s", netd_strerror(rc));
 	return rc_start(d, &d->rc, e);
 }
 
 static void close_modules(struct netd *d)
 {
 	rc_stop(d->rc);
+	wr_free(d->writer);
 	loop_free(d->loop);
 	auth_free(d->auth);
 	ipam_close(d->ipam);

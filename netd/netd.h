@@ -17,6 +17,7 @@
 #define NETD_VERSION "0.1.0"
 
 struct rc_server;
+struct writer;
 
 struct netd {
 	struct netd_config cfg;
@@ -27,6 +28,7 @@ struct netd {
 	struct ipam *ipam;
 	struct auth *auth;
 	struct loop *loop;
+	struct writer *writer;       /* the one writer: group commit for every face */
 	struct rc_server *rc;
 	uint64_t started_at;         /* unix seconds */
 };

@@ -28,6 +28,7 @@
 #include "core/log.h"
 #include "netd/ops.h"
 #include "netd/rcpath.h"
+#include "netd/writer.h"
 #include "netd/yangctx.h"
 
 #define RC_BODY_MAX (64u << 20)     /* a larger request body is refused (413) */
@@ -66,16 +67,13 @@ struct rc_req {
 	char xpath[RC_PATH_MAX];
 	char rpc[128];
 	struct ops_result res;
-	struct ops_prep *prep;      /* parsed on the HTTP thread, run by the loop */
-	struct rc_req *next;        /* queue link */
+	struct ops_prep *prep;      /* parsed on the HTTP thread, run by the writer */
+	struct wr_job job;
 };
 
 struct rc_server {
 	struct netd *d;
 	struct MHD_Daemon *mhd;
-	struct loop_wake *wake;
-	pthread_mutex_t lock;
-	struct rc_req *head, *tail;
 	char *tls_key, *tls_cert;
 	unsigned port;
 	struct rc_cache *cache;     /* NULL when response-cache is off */
@@ -336,19 +334,24 @@ static bool json_content_type(struct MHD_Connection *c)
 	       !strncasecmp(t, "application/x-www-form-urlencoded", 33);
 }
 
+/* The writer finished the job (loop thread): wake the connection up; the
+ * access handler is called again and queues the answer. */
+static void job_done(struct wr_job *job)
+{
+	struct rc_req *rq = job->arg;
+	rq->done = true;
+	MHD_resume_connection(rq->conn);
+}
+
+/* Suspend first: the writer may finish before this function returns. */
 static void enqueue(struct rc_req *rq)
 {
-	struct rc_server *s = rq->srv;
 	MHD_suspend_connection(rq->conn);
-	pthread_mutex_lock(&s->lock);
-	rq->next = NULL;
-	if (s->tail)
-		s->tail->next = rq;
-	else
-		s->head = rq;
-	s->tail = rq;
-	pthread_mutex_unlock(&s->lock);
-	loop_wake(s->wake);
+	rq->job.prep = rq->prep;
+	rq->job.res = &rq->res;
+	rq->job.done = job_done;
+	rq->job.arg = rq;
+	wr_submit(rq->srv->d->writer, &rq->job);
 }
 
 static enum MHD_Result answer_host_meta(struct rc_req *rq)
@@ -557,68 +560,6 @@ static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
 
 /* ------------------------------------------------------ the loop's side */
 
-struct batch {
-	struct netd *d;
-	struct rc_req *jobs;
-	uint64_t now;
-};
-
-static int run_job(struct batch *b, struct store_txn *child, struct rc_req *rq)
-{
-	return ops_run(b->d, child, rq->prep, b->now, &rq->res);
-}
-
-/* One write transaction for the whole batch, a child per request: a failed
- * request rolls back alone, and the batch costs one fsync. */
-static int run_batch(struct store_txn *t, void *arg)
-{
-	struct batch *b = arg;
-	for (struct rc_req *rq = b->jobs; rq; rq = rq->next) {
-		struct store_txn *child = NULL;
-		ops_result_clear(&rq->res);
-		int rc = store_child_begin(t, &child);
-		if (rc < 0)
-			return rc;
-		rc = run_job(b, child, rq);
-		if (rc == NETD_EMAPFULL || rq->res.err.code == NETD_EMAPFULL) {
-			store_child_abort(child);
-			return NETD_EMAPFULL;   /* store_update grows the map and runs the batch again */
-		}
-		if (rc < 0 || rq->res.err.code) {
-			store_child_abort(child);
-			if (!rq->res.err.code)
-				netd_err_set(&rq->res.err, rc, NULL, "%s", netd_strerror(rc));
-			continue;
-		}
-		if ((rc = store_child_commit(child)) < 0)
-			return rc;
-	}
-	return 0;
-}
-
-static void on_wake(struct loop *l, void *arg)
-{
-	struct rc_server *s = arg;
-	pthread_mutex_lock(&s->lock);
-	struct batch b = { s->d, s->head, wall_now_s() };
-	s->head = s->tail = NULL;
-	pthread_mutex_unlock(&s->lock);
-	if (!b.jobs)
-		return;
-	int rc = store_update(s->d->store, run_batch, &b);
-	for (struct rc_req *rq = b.jobs, *next; rq; rq = next) {
-		next = rq->next;
-		if (rc < 0) {
-			/* nothing of the batch was committed: no request may report success */
-			ops_result_clear(&rq->res);
-			netd_err_set(&rq->res.err, rc, NULL, "the store refused the change: %s", netd_strerror(rc));
-			log_err("store commit failed: %s", netd_strerror(rc));
-		}
-		rq->done = true;
-		MHD_resume_connection(rq->conn);
-	}
-}
-
 /* ---------------------------------------------------------------- start/stop */
 
 static char *read_file(const char *path, struct netd_err *e)
@@ -673,7 +614,6 @@ int rc_start(struct netd *d, struct rc_server **out, struct netd_err *e)
 	if (!s)
 		return -ENOMEM;
 	s->d = d;
-	pthread_mutex_init(&s->lock, NULL);
 	if (d->cfg.response_cache) {
 		s->cache = calloc(1, sizeof *s->cache);
 		if (!s->cache) {
@@ -684,10 +624,6 @@ int rc_start(struct netd *d, struct rc_server **out, struct netd_err *e)
 	}
 	if ((rc = resolve_listen(&d->cfg, &ss, &sl, e)) < 0)
 		goto fail;
-	if ((rc = loop_wake_new(d->loop, on_wake, s, &s->wake)) < 0) {
-		netd_err_set(e, rc, NULL, "event loop: %s", netd_strerror(rc));
-		goto fail;
-	}
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -736,12 +672,11 @@ void rc_stop(struct rc_server *s)
 		return;
 	if (s->mhd) {
 		MHD_quiesce_daemon(s->mhd);
-		on_wake(s->d->loop, s);   /* answer what is queued */
+		wr_drain(s->d->writer);   /* answer what is queued */
 		MHD_stop_daemon(s->mhd);
 	}
 	free(s->tls_cert);
 	free(s->tls_key);
 	cache_free(s->cache);
-	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
