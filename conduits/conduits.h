@@ -325,4 +325,96 @@ int cdt_conduit_check(const struct cdt_conduit *c, struct netd_err *e);
  * NETD_EINVAL naming both conduits, their rules and the shared reference. */
 int cdt_conduits_disjoint_check(const struct cdt_conduit *const *cs, size_t n, struct netd_err *e);
 
+/* ---- inventory discovery (conduits/inventory.c) ----
+ *
+ * cdt_inventory_read() dumps the links of the caller's network namespace
+ * over rtnetlink (libnl) and completes each from ethtool ioctls and sysfs:
+ *   name, ifindex, MAC, MTU, operstate, carrier, master, kind  rtnetlink
+ *   permanent MAC          IFLA_PERM_ADDRESS, else ETHTOOL_GPERMADDR
+ *   speed                  /sys/class/net/<if>/speed (0 when down/unknown)
+ *   speed class            fastest supported link mode (ETHTOOL_GLINKSETTINGS);
+ *                          without supported modes (veth, virtio) the current
+ *                          speed, else the driver's reported speed, else 0
+ *   pci                    realpath of /sys/class/net/<if>/device: its last
+ *                          component when the subsystem is pci, its parent
+ *                          when it is virtio (virtio-net), else ""
+ *   driver                 last component of device/driver, else ""
+ * Only Ethernet-type links (ARPHRD_ETHER) are listed; loopback, tunnels and
+ * other link types are left out.  Virtual devices are listed with their
+ * kind so that callers can filter them.
+ *
+ * Caveats:
+ *  - Blocking: it opens its own netlink and ioctl sockets, reads sysfs and
+ *    closes everything before returning (a few ms for tens of links).  Run
+ *    it at start-up or off the event loop, not inside a loop callback.
+ *  - sysfs is the one mounted in the caller's mount namespace: after
+ *    setns() into another netns remount /sys (as `ip netns exec` does), or
+ *    the speed, PCI path and driver describe the wrong devices.
+ *  - A link dump that the kernel reports as interrupted (links changed
+ *    meanwhile) is retried up to 3 times, then NETD_ECONFLICT.
+ */
+
+#define CDT_KIND_MAX 32         /* IFLA_INFO_KIND, cut beyond 31 chars */
+#define CDT_INVENTORY_MAX 4096  /* links / records one inventory may hold */
+
+/* One link as the kernel reports it: the NIC facts plus what callers need to
+ * tell NICs from virtual devices. */
+struct cdt_inv_link {
+	struct cdt_nic nic;
+	int master;                 /* ifindex of the master (bridge, bond), 0 = none */
+	char kind[CDT_KIND_MAX];    /* "veth", "bridge", "bond", "vlan", "macvlan"...;
+				       "" = none (a physical NIC) */
+};
+
+struct cdt_inventory_opts {
+	bool physical_only;         /* leave out links that have a kind */
+	bool no_ethtool;            /* no ethtool ioctls: no permanent-MAC fallback,
+				       class from the current speed */
+};
+
+/* Read the inventory of the caller's network namespace (@opts NULL = all
+ * Ethernet links, ethtool on).  Returns 0 with *@out (malloc'd, in ifindex
+ * order; free() it; NULL when *@n is 0) and *@n; -errno (-EPERM, -ENOMEM...)
+ * or NETD_ECONFLICT from netlink, NETD_ECORRUPT for a reply that does not
+ * parse, NETD_ETOOBIG beyond CDT_INVENTORY_MAX links, each with a message
+ * in @e.  Outputs untouched on failure. */
+int cdt_inventory_read(struct cdt_nic **out, size_t *n, const struct cdt_inventory_opts *opts,
+		       struct netd_err *e);
+
+/* As cdt_inventory_read(), with master and kind per link. */
+int cdt_inventory_read_links(struct cdt_inv_link **out, size_t *n, const struct cdt_inventory_opts *opts,
+			     struct netd_err *e);
+
+/* One NIC as an inventory file states it (plain values; the caller maps its
+ * JSON/YANG data here).  NULL strings mean "not stated". */
+struct cdt_inventory_record {
+	const char *name;           /* required: 1..15 chars, no '/', ':' or spaces */
+	int ifindex;                /* 0 = unknown, else > 0 and unique */
+	const char *mac;            /* required: "52:54:00:12:34:56" */
+	const char *perm_mac;       /* NULL = unknown */
+	uint32_t mtu;               /* 0 = unknown */
+	const char *operstate;      /* cdt_operstate_parse() names; NULL = "unknown" */
+	bool link_up;
+	const char *speed_class;    /* speed token ("10g"); NULL = unknown */
+	const char *speed;          /* current speed token; NULL = unknown */
+	const char *pci;            /* "0000:03:00.1"; NULL = none */
+	const char *driver;         /* NULL = none; cut beyond CDT_DRIVER_MAX - 1 */
+};
+
+/* Turn @recs[0..n) into an inventory, in record order.  Returns 0 with
+ * *@out (malloc'd, free(); NULL for n 0) and *@n_out; NETD_EINVAL with path
+ * /inventory/nic[name='eth0']/<field> (or nic[N] when the name is bad) and
+ * the reason: missing or bad name or MAC, bad PCI path, unknown operstate or
+ * speed token, duplicate name, ifindex, permanent MAC or PCI path (current
+ * MACs may repeat: bond members share one); NETD_ETOOBIG beyond
+ * CDT_INVENTORY_MAX; -ENOMEM.  Outputs untouched on failure. */
+int cdt_inventory_from_records(const struct cdt_inventory_record *recs, size_t n, struct cdt_nic **out,
+			       size_t *n_out, struct netd_err *e);
+
+/* "up", "down", "lowerlayerdown", "dormant", "testing", "notpresent",
+ * "unknown" (any case) -> *@out.  0 or NETD_EINVAL (*@out untouched). */
+int cdt_operstate_parse(const char *text, uint8_t *out);
+/* Lowercase name of @st as above; "unknown" for out-of-range values. */
+const char *cdt_operstate_name(uint8_t st);
+
 #endif

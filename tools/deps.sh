@@ -10,7 +10,7 @@
 set -eu
 PKGS="build-essential meson ninja-build pkg-config python3 clang libclang-rt-14-dev
 liblmdb-dev lmdb-utils libmicrohttpd-dev libyang2-dev libyang2-tools libcmocka-dev
-libssl-dev libcrypt-dev libcurl4-openssl-dev curl jq wrk iproute2
+libssl-dev libcrypt-dev libcurl4-openssl-dev curl jq wrk iproute2 libnl-3-dev libnl-route-3-dev
 knot knot-dnsutils bind9 bind9-dnsutils"
 missing=""
 for p in $PKGS; do
