@@ -339,6 +339,23 @@ bench_anneal() {
 		"$(result naive_per_transition_us "$WORK/ann.out")" us/transition le 1
 }
 
+# ------------------------------------------------------------ 8: conduits
+
+# conduits/ apply in a network namespace (no bonds/802.1Q on this kernel):
+# netd's one-socket apply vs the same changes as one `ip -batch` file and as
+# one `ip` process per change; idempotent re-apply; bulk teardown.
+crv() { awk -v k="$1" '$1 == "RESULT" && $2 == k { print $3 }' "$2"; }
+bench_conduits() {
+	echo "# 8: conduit apply (2 bridges, 8 macvlans, 32 addresses, 4 routes) vs ip -batch and ip per change"
+	cab=$BUILD/tests/integration/conduit_apply
+	[ -x "$cab" ] || die "$cab is missing"
+	bash "$(dirname "$0")/conduit_bench.sh" "$cab" 5 >"$WORK/cdt.out" 2>&1 || die "conduit_bench failed: $(cat "$WORK/cdt.out")"
+	sed 's/^/#   /' "$WORK/cdt.out"
+	report conduit-vs-batch "$(crv conduit_apply_netd_us "$WORK/cdt.out")" "$(crv conduit_apply_ip_batch_us "$WORK/cdt.out")" us le 1
+	report conduit-vs-each "$(crv conduit_apply_ip_each_us "$WORK/cdt.out")" "$(crv conduit_apply_netd_us "$WORK/cdt.out")" us ge 10
+	report conduit-reapply "$(fmt "$(crv conduit_reapply_us "$WORK/cdt.out") / 1000")" 5 ms le 1
+}
+
 # ------------------------------------------------------------------ main
 
 echo "# netd benchmarks: $(nproc) cores, stores in $WORK ($fstype)"
@@ -349,6 +366,7 @@ bench_get
 bench_rss
 bench_nextfree
 bench_anneal
+bench_conduits
 echo
 echo "==== bench summary ($(($(date +%s) - t0)) s) ===="
 echo "1 durable-alloc: netd sequential allocate-address vs raw LMDB put+commit (peer)"
@@ -358,5 +376,6 @@ echo "4 nextfree: 99%-full /16 vs empty /16 (peer); nextfree-time vs the 10 us l
 echo "5 get-node: netd GET node vs bare libmicrohttpd (peer)"
 echo "6 rss: netd VmRSS vs the 200 MB limit (peer)"
 echo "7 anneal: commit->active vs the 2 s limit, per-transition vs 10 us; anneal-vs-naive: annealer vs a naive rescanning scheduler (peer)"
+echo "8 conduits: apply vs one ip -batch file (peer); conduit-vs-each: ip per change (netd column) vs netd apply (peer); re-apply vs 5 ms"
 cat "$SUMMARY"
 echo "$(grep -c ' PASS$' "$SUMMARY") passed, $(grep -c ' MISS$' "$SUMMARY") missed"

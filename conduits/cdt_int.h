@@ -29,4 +29,8 @@ int cdt_regcomp_whole(regex_t *re, const char *pattern, char *why, size_t whylen
 /* "/netd:conduits/conduit[name='x']" into @buf.  Returns @buf. */
 const char *cdt_conduit_path(const char *name, char *buf, size_t len);
 
+/* libnl's NLE_* codes (either sign) -> netd's codes.  Defined in
+ * inventory.c: the one place NLE_* is translated. */
+int cdt_nl_code(int nle);
+
 #endif

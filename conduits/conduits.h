@@ -417,4 +417,325 @@ int cdt_operstate_parse(const char *text, uint8_t *out);
 /* Lowercase name of @st as above; "unknown" for out-of-range values. */
 const char *cdt_operstate_name(uint8_t st);
 
+
+/* ---- desired stack, diff, apply (plan.c, diff.c, actual.c, apply.c) ----
+ *
+ * From a node's resolved conduits, the networks riding them and the node's
+ * addresses, cdt_plan_build() computes the desired devices:
+ *
+ *   NIC (one per conduit) or bond "bond-<conduit>" over the conduit's NICs
+ *     -> per network with use_vlan: VLAN "<base>.<vlan>"
+ *        -> with use_bridge: bridge "br-<network>" on top
+ *   addresses on the top device of their network; one default route per
+ *   family via the network with the lowest router_pref (then name) that has
+ *   a router of that family and an address of that family on this node.
+ *
+ * Bonds: miimon 100; lacp_rate fast for 802.3ad; xmit_hash_policy layer3+4
+ * for 802.3ad and balance-xor.  MTU: each device carries the largest MTU of
+ * the networks whose stack passes through it (a network's mtu 0 = 1500).
+ * Names longer than 15 bytes are cut and get "-xxxx" (4 hex digits of a
+ * 32-bit FNV-1a hash of the full name) before a kept suffix (".<vlan>").
+ *
+ * Ownership.  Every device netd creates carries IFLA_IFALIAS
+ * "netd:<conduit>" (bonds) or "netd:<conduit>/<network>" (VLANs, bridges,
+ * macvlans); netd routes carry rtm_protocol CDT_RTPROT.  A device without
+ * the "netd:" mark is never created, deleted, renamed or re-addressed
+ * wholesale.  On a NIC it does not own (one named by a conduit), netd
+ * touches exactly:
+ *   - its master: enslaves it into netd's bond (taking it down for the
+ *     enslave, then up again) or netd's bridge, or releases it from a netd
+ *     master it should no longer have; a NIC that is a port of a foreign
+ *     master is refused (NETD_EINUSE), not taken;
+ *   - its MTU (not while it is a bond port: the bond sets it);
+ *   - its admin state: set up;
+ *   - its addresses: planned ones are added; an address is removed only
+ *     when it lies inside the subnet of an address the plan puts on this
+ *     node (a renumbered netd address); others stay;
+ *   - the default route of a family through it, when the plan wants one:
+ *     it replaces the main table's default route of metric 0, whoever owns
+ *     it (rolled back to the previous one on failure).
+ * netd's own devices lose every global address that is not planned
+ * (link-local IPv6 is left to the kernel), and stale netd devices (marked,
+ * not planned) are deleted; a stale netd route (CDT_RTPROT) is deleted.
+ *
+ * Diff order (cdt_diff): delete stale netd routes and unplanned addresses;
+ * replace (delete, re-create later) netd devices whose kind, lower device,
+ * VLAN id, bond settings or mark changed; grow MTUs of existing devices,
+ * lower devices first; create devices by depth (bond, VLAN/macvlan,
+ * bridge) with their final MTU and mark; enslave ports; shrink MTUs, upper
+ * devices first; set devices up; add addresses; add or replace routes;
+ * delete stale netd devices, upper first, in one bulk RTM_DELLINK by
+ * group (they are first moved into group CDT_TEARDOWN_GROUP).  MTUs grow
+ * before creates so a VLAN or macvlan fits its lower device; links come up
+ * before routes because the kernel refuses a gateway on a down link.
+ *
+ * Caveats:
+ *  - This kernel has no bond/802.1Q: cdt_plan_input.vlan_as_macvlan turns
+ *    every VLAN into a macvlan (mode bridge) of the same name on the same
+ *    lower device, untagged: for topology tests only.
+ *  - Undoing a replaced device re-creates it with its kind, lower, VLAN id,
+ *    bond mode, MTU, mark and addresses, not with settings netd does not
+ *    manage (bridge STP, ...).
+ *  - Planned addresses are matched by address and prefix length only:
+ *    lifetimes, flags and labels are not compared.
+ */
+
+#include "core/addr.h"
+#include "core/model.h"
+
+#define CDT_ALIAS_MAX 256          /* IFALIASZ */
+#define CDT_MARK "netd:"           /* alias prefix of netd's devices */
+#define CDT_RTPROT 77              /* rtm_protocol of netd's routes */
+#define CDT_MTU_DEFAULT 1500
+#define CDT_MIIMON 100
+#define CDT_TEARDOWN_GROUP 0x6e657464u  /* "netd": link group for bulk delete */
+#define CDT_PLAN_MAX 4096          /* devices, addresses or routes per plan */
+
+enum cdt_dev_kind {
+	CDT_DEV_NIC = 1,     /* a NIC netd does not own */
+	CDT_DEV_BOND = 2,
+	CDT_DEV_VLAN = 3,
+	CDT_DEV_MACVLAN = 4,
+	CDT_DEV_BRIDGE = 5,
+	CDT_DEV_OTHER = 6,   /* actual state only: any other kind */
+};
+
+enum cdt_xmit_hash {
+	CDT_XMIT_LAYER2 = 0,     /* kernel default */
+	CDT_XMIT_LAYER34 = 1,    /* layer3+4 */
+};
+
+/* One desired device. */
+struct cdt_dev {
+	char name[CDT_IFNAME_MAX];
+	uint8_t kind;                  /* enum cdt_dev_kind */
+	char lower[CDT_IFNAME_MAX];    /* VLAN/macvlan: the device below */
+	char master[CDT_IFNAME_MAX];   /* bond or bridge it is a port of, "" none */
+	uint16_t vlan_id;              /* VLAN */
+	uint8_t bond_mode;             /* bond: enum model_team_mode */
+	uint32_t miimon;               /* bond */
+	uint8_t lacp_fast;             /* bond, 802.3ad: 1 = fast */
+	uint8_t xmit_hash;             /* bond: enum cdt_xmit_hash */
+	uint32_t mtu;
+	char alias[CDT_ALIAS_MAX];     /* ownership mark; "" for NICs */
+	char conduit[CDT_NAME_MAX];    /* for messages */
+	char network[MODEL_NAME_MAX];  /* "" for NICs and bonds */
+};
+
+struct cdt_paddr {
+	char dev[CDT_IFNAME_MAX];
+	struct addr a;
+	uint8_t plen;
+	char network[MODEL_NAME_MAX];
+};
+
+/* A unicast route in the main table, protocol CDT_RTPROT. */
+struct cdt_proute {
+	char dev[CDT_IFNAME_MAX];
+	struct prefix dst;             /* default: len 0 */
+	bool has_gw;
+	struct addr gw;
+	uint32_t metric;
+	char network[MODEL_NAME_MAX];
+};
+
+struct cdt_plan {
+	char node[MODEL_NAME_MAX];
+	struct cdt_dev *devs;          /* owned; lower devices before upper ones */
+	size_t n_devs;
+	struct cdt_paddr *addrs;       /* owned */
+	size_t n_addrs;
+	struct cdt_proute *routes;     /* owned */
+	size_t n_routes;
+};
+
+/* A conduit as resolved on one node. */
+struct cdt_plan_conduit {
+	char name[CDT_NAME_MAX];
+	size_t n;                                  /* 1..CDT_TEAM_MAX */
+	char nics[CDT_TEAM_MAX][CDT_IFNAME_MAX];   /* kernel names, in pick order */
+	bool team;                                 /* a bond even for one NIC */
+	uint8_t team_mode;                         /* enum model_team_mode */
+};
+
+/* One address of the node: @plen 0 = the network's prefix length. */
+struct cdt_plan_addr {
+	const char *network;
+	struct addr a;
+	uint8_t plen;
+};
+
+struct cdt_plan_input {
+	const char *node;                          /* for messages */
+	const struct cdt_plan_conduit *conduits;
+	size_t n_conduits;
+	const struct model_network *nets;          /* the networks the node is on */
+	size_t n_nets;
+	const struct cdt_plan_addr *addrs;
+	size_t n_addrs;
+	bool vlan_as_macvlan;                      /* see Caveats */
+};
+
+/* Fill *@out from a resolution, the rule it came from (team settings; NULL =
+ * no team) and the inventory the resolution's picks index.  0, or
+ * NETD_EINVAL for a pick outside @nics (*@out untouched). */
+int cdt_plan_conduit_from(const struct cdt_resolution *r, const struct cdt_rule *rule,
+			  const struct cdt_nic *nics, size_t n_nics, struct cdt_plan_conduit *out);
+
+/* Interface name for @full: @full itself when it fits 15 bytes, else its
+ * head cut so that head + "-xxxx" + the last @keep_suffix bytes fit (see
+ * above).  Writes @out (CDT_IFNAME_MAX bytes); NETD_EINVAL for "" or a
+ * suffix of 10 bytes or more. */
+int cdt_ifname_make(const char *full, size_t keep_suffix, char out[CDT_IFNAME_MAX]);
+
+/* The desired stack of @in (see above).  Returns 0 and fills *@out (release
+ * with cdt_plan_clear); NETD_EINVAL naming the node and network/conduit for:
+ * a network on a conduit not given, a VLAN without a valid id, two networks
+ * with one VLAN on a conduit, an untagged bridged network sharing its
+ * conduit with another untagged network, team settings that disagree, an
+ * address of a network not given, of another family than the network's
+ * subnet or outside it, two device names that collide after shortening;
+ * NETD_ETOOBIG beyond CDT_PLAN_MAX; -ENOMEM. */
+int cdt_plan_build(const struct cdt_plan_input *in, struct cdt_plan *out, struct netd_err *e);
+
+/* Append to a plan (tests and tools that craft plans).  0 or -ENOMEM /
+ * NETD_ETOOBIG. */
+int cdt_plan_add_dev(struct cdt_plan *p, const struct cdt_dev *d);
+int cdt_plan_add_addr(struct cdt_plan *p, const struct cdt_paddr *a);
+int cdt_plan_add_route(struct cdt_plan *p, const struct cdt_proute *r);
+
+/* Free what @p owns; accepts NULL; leaves @p zeroed. */
+void cdt_plan_clear(struct cdt_plan *p);
+
+/* ---- actual state (actual.c) ---- */
+
+struct cdt_alink {
+	char name[CDT_IFNAME_MAX];
+	int ifindex;
+	uint8_t kind;                  /* enum cdt_dev_kind: NIC when no kind */
+	char kind_text[CDT_KIND_MAX];
+	int master;                    /* ifindex, 0 none */
+	int link;                      /* IFLA_LINK ifindex (VLAN, macvlan), 0 none */
+	uint32_t mtu;
+	uint32_t group;
+	bool up;                       /* IFF_UP */
+	char alias[CDT_ALIAS_MAX];
+	uint16_t vlan_id;
+	uint32_t macvlan_mode;
+	uint8_t bond_mode, lacp_fast, xmit_hash;
+	uint32_t miimon;
+};
+
+struct cdt_aaddr {
+	int ifindex;
+	struct addr a;
+	uint8_t plen;
+	uint8_t scope;                 /* RT_SCOPE_* */
+};
+
+struct cdt_aroute {
+	int oif;
+	struct prefix dst;
+	bool has_gw;
+	struct addr gw;
+	uint8_t protocol;
+	uint32_t metric;
+};
+
+/* Links, addresses, and the main table's unicast routes of one netns. */
+struct cdt_actual {
+	struct cdt_alink *links;
+	size_t n_links;
+	struct cdt_aaddr *addrs;
+	size_t n_addrs;
+	struct cdt_aroute *routes;
+	size_t n_routes;
+};
+
+/* Dump the caller's netns (own socket, blocking).  0 with *@out (release
+ * with cdt_actual_clear); -errno / NETD_ECONFLICT (dump interrupted 3
+ * times) / NETD_ECORRUPT / NETD_ETOOBIG with a message.  Outputs untouched
+ * on failure. */
+int cdt_actual_read(struct cdt_actual *out, struct netd_err *e);
+void cdt_actual_clear(struct cdt_actual *a);
+/* The link named @name / with @ifindex, or NULL. */
+const struct cdt_alink *cdt_actual_link(const struct cdt_actual *a, const char *name);
+const struct cdt_alink *cdt_actual_link_at(const struct cdt_actual *a, int ifindex);
+/* Alias starts with CDT_MARK. */
+bool cdt_owned(const char *alias);
+
+/* ---- diff (diff.c) ---- */
+
+enum cdt_chg_op {
+	CDT_CHG_DEL_ROUTE = 1,
+	CDT_CHG_DEL_ADDR = 2,
+	CDT_CHG_REPLACE = 3,     /* delete a netd device that a CREATE re-makes */
+	CDT_CHG_MTU = 4,
+	CDT_CHG_CREATE = 5,
+	CDT_CHG_ENSLAVE = 6,     /* master = "" releases */
+	CDT_CHG_UP = 7,
+	CDT_CHG_ADD_ADDR = 8,
+	CDT_CHG_ROUTE = 9,       /* add or replace */
+	CDT_CHG_DEL_LINK = 10,   /* a stale netd device; consecutive ones go in bulk */
+};
+
+struct cdt_change {
+	uint8_t op;                    /* enum cdt_chg_op */
+	char dev[CDT_IFNAME_MAX];      /* the device changed */
+	char conduit[CDT_NAME_MAX];    /* for messages ("" when unknown) */
+	char network[MODEL_NAME_MAX];
+	struct cdt_dev want;           /* CREATE; REPLACE/DEL_LINK: the device as it is */
+	char master[CDT_IFNAME_MAX];   /* ENSLAVE */
+	char old_master[CDT_IFNAME_MAX];
+	bool master_is_bond;           /* ENSLAVE: port must go down first */
+	bool was_up;                   /* ENSLAVE, REPLACE, DEL_LINK */
+	uint32_t mtu, old_mtu;         /* MTU */
+	uint32_t old_group;            /* DEL_LINK */
+	struct addr a;                 /* ADD/DEL_ADDR */
+	uint8_t plen;
+	struct cdt_proute route;       /* ROUTE, DEL_ROUTE (dev = its device) */
+	bool has_old_route;            /* ROUTE: replaced one, for undo */
+	struct cdt_proute old_route;
+	uint8_t old_protocol;
+};
+
+struct cdt_changes {
+	struct cdt_change *v;          /* owned */
+	size_t n;
+};
+
+/* Changes that turn @act into @p, in the order above.  A pure function.
+ * Returns 0 with *@out (cdt_changes_clear; n 0 = nothing to do);
+ * NETD_ENOTFOUND for a planned NIC or lower device that is absent;
+ * NETD_EEXIST when a planned netd device's name is taken by a device
+ * without the mark; NETD_EINUSE for a NIC that is a port of a foreign
+ * master, or a foreign link in CDT_TEARDOWN_GROUP when something is stale;
+ * -ENOMEM.  Messages name the node, conduit, network and device. */
+int cdt_diff(const struct cdt_plan *p, const struct cdt_actual *act, struct cdt_changes *out,
+	     struct netd_err *e);
+void cdt_changes_clear(struct cdt_changes *c);
+/* "create bridge br-admin", "add address 10.0.0.5/24 to br-admin" ...
+ * into @buf.  Returns @buf. */
+const char *cdt_change_print(const struct cdt_change *c, char *buf, size_t len);
+
+/* ---- apply (apply.c) ---- */
+
+struct cdt_apply_stats {
+	unsigned changes;      /* changes applied (0: already as planned) */
+	unsigned nl_msgs;      /* netlink requests that modify state */
+	unsigned undone;       /* changes rolled back after a failure */
+};
+
+/* Reconcile the caller's netns with @p over one libnl route socket: dump,
+ * diff, apply in order, dump again and diff again (must be empty).  All or
+ * nothing: on a kernel error (or a non-empty second diff) the changes made
+ * are undone in reverse order.  Returns 0 (and *@st when not NULL); the
+ * cdt_diff() errors (nothing changed); NETD_ECONFLICT when the state read
+ * back differs from the plan; else the kernel's -errno, with a message
+ * "node N conduit C device D: <change>: <kernel message>" (and "rollback
+ * incomplete: ..." when an undo failed too).  *@st (when not NULL) is
+ * filled on failure too: it reports what was sent and undone.  Blocking; a
+ * few ms. */
+int cdt_apply(const struct cdt_plan *p, struct cdt_apply_stats *st, struct netd_err *e);
+
 #endif

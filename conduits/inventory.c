@@ -312,8 +312,6 @@ static const struct nla_policy linkinfo_policy[IFLA_INFO_MAX + 1] = {
 	[IFLA_INFO_KIND] = { .type = NLA_STRING },
 };
 
-static int cdt_nl_code(int nle);
-
 static int parse_link_attrs(struct nlattr **tb, int ifindex, struct cdt_inv_link *l, struct netd_err *e)
 {
 	const char *name = nla_data(tb[IFLA_IFNAME]);
@@ -616,7 +614,7 @@ int cdt_inv_collect(const struct cdt_inv_ops *ops, void *ctx, const struct cdt_i
  * ====================================================================== */
 
 /* libnl's codes (either sign) -> netd's.  The one place NLE_* is known. */
-static int cdt_nl_code(int nle)
+int cdt_nl_code(int nle)
 {
 	switch (nle < 0 ? -nle : nle) {
 	case NLE_SUCCESS:
