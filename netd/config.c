@@ -50,6 +50,8 @@ void config_defaults(struct netd_config *c)
 	c->hold_down_s = 3600;
 	c->http_threads = 2;
 	c->store_map_size = UINT64_C(64) << 20;
+	snprintf(c->nc_listen_host, sizeof c->nc_listen_host, "%s", "127.0.0.1");
+	c->nc_listen_port = 8830;
 }
 
 void config_free(struct netd_config *c)
@@ -58,6 +60,9 @@ void config_free(struct netd_config *c)
 		return;
 	free(c->users);
 	free(c->tokens);
+	free(c->ssh_keys);
+	c->ssh_keys = NULL;
+	c->n_ssh_keys = 0;
 	c->users = NULL;
 	c->n_users = 0;
 	c->tokens = NULL;
@@ -83,9 +88,10 @@ static bool parse_port(const char *s, uint16_t *out)
 	return true;
 }
 
-int config_set_listen(struct netd_config *c, const char *hostport, struct netd_err *e)
+static int parse_hostport(const char *hostport, char *out_host, size_t out_cap, uint16_t *out_port,
+			  struct netd_err *e)
 {
-	char host[sizeof c->listen_host];
+	char host[256];
 	const char *port;
 	size_t hlen;
 	uint16_t p;
@@ -124,9 +130,21 @@ int config_set_listen(struct netd_config *c, const char *hostport, struct netd_e
 	}
 	if (!parse_port(port, &p))
 		return netd_err_set(e, NETD_EINVAL, NULL, "listen '%s': port must be 1..65535", hostport);
-	memcpy(c->listen_host, host, hlen + 1);
-	c->listen_port = p;
+	if (hlen >= out_cap)
+		return netd_err_set(e, NETD_EINVAL, NULL, "listen '%s': host too long", hostport);
+	memcpy(out_host, host, hlen + 1);
+	*out_port = p;
 	return 0;
+}
+
+int config_set_listen(struct netd_config *c, const char *hostport, struct netd_err *e)
+{
+	return parse_hostport(hostport, c->listen_host, sizeof c->listen_host, &c->listen_port, e);
+}
+
+int config_set_netconf_listen(struct netd_config *c, const char *hostport, struct netd_err *e)
+{
+	return parse_hostport(hostport, c->nc_listen_host, sizeof c->nc_listen_host, &c->nc_listen_port, e);
 }
 
 bool config_listen_is_loopback(const struct netd_config *c)
@@ -245,6 +263,18 @@ static void *append(void **arr, size_t *n, size_t size)
 	return p + (*n)++ * size;
 }
 
+/* An authorized key of user @user (the list key, always the first child). */
+static int load_ssh_key(const struct load *ld, const struct lyd_node *n, const char *user, struct netd_config *c)
+{
+	void *arr = c->ssh_keys;
+	struct config_ssh_key *k = append(&arr, &c->n_ssh_keys, sizeof *k);
+	c->ssh_keys = arr;
+	if (!k)
+		return netd_err_set(ld->e, -ENOMEM, NULL, "%s: out of memory", ld->file);
+	snprintf(k->user, sizeof k->user, "%s", user ? user : "");
+	return leaf_str(ld, n, k->key, sizeof k->key);
+}
+
 static int load_user(const struct load *ld, const struct lyd_node *list, struct netd_config *c)
 {
 	struct auth_user u = { .role = ROLE_READ };
@@ -261,6 +291,8 @@ static int load_user(const struct load *ld, const struct lyd_node *list, struct 
 				rc = check_hash(ld, n, u.hash);
 		} else if (strcmp(name, "role") == 0)
 			rc = leaf_role(ld, n, &u.role);
+		else if (strcmp(name, "ssh-key") == 0)
+			rc = load_ssh_key(ld, n, lyd_get_value(lyd_child(list)), c);
 		if (rc < 0)
 			return rc;
 	}
@@ -316,6 +348,25 @@ static int load_tls(const struct load *ld, const struct lyd_node *tls, struct ne
 	return 0;
 }
 
+static int load_netconf(const struct load *ld, const struct lyd_node *nc, struct netd_config *c)
+{
+	const struct lyd_node *n;
+	struct netd_err le = { 0 };
+
+	c->netconf = true;
+	LY_LIST_FOR(lyd_child(nc), n) {
+		if (strcmp(node_name(n), "listen") == 0) {
+			if (config_set_netconf_listen(c, lyd_get_value(n), &le) < 0)
+				return node_err(ld, n, "%s", le.msg);
+		} else if (strcmp(node_name(n), "host-key") == 0) {
+			int rc = leaf_str(ld, n, c->nc_host_key, sizeof c->nc_host_key);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
 static int load_listen(const struct load *ld, const struct lyd_node *n, struct netd_config *c)
 {
 	struct netd_err le = { 0 };
@@ -350,6 +401,8 @@ static int load_child(const struct load *ld, const struct lyd_node *n, struct ne
 		return load_listen(ld, n, c);
 	if (strcmp(name, "tls") == 0)
 		return load_tls(ld, n, c);
+	if (strcmp(name, "netconf") == 0)
+		return load_netconf(ld, n, c);
 	if (strcmp(name, "log-level") == 0)
 		return load_log_level(ld, n, c);
 	if (strcmp(name, "syslog") == 0)
@@ -464,6 +517,7 @@ int config_load(const struct ly_ctx *ctx, const char *path, struct netd_config *
 	*out = c;
 	c.users = NULL;
 	c.tokens = NULL;
+	c.ssh_keys = NULL;
 cleanup:
 	config_free(&c);
 	lyd_free_all(tree);
@@ -483,7 +537,7 @@ static int add_term(struct lyd_node *parent, const char *name, const char *value
 	return ly_to_err(lyd_new_term(parent, NULL, name, value, 0, NULL));
 }
 
-static int add_user(struct lyd_node *srv, const struct auth_user *u)
+static int add_user(struct lyd_node *srv, const struct netd_config *c, const struct auth_user *u)
 {
 	struct lyd_node *n = NULL;
 	int rc = ly_to_err(lyd_new_list(srv, NULL, "user", 0, &n, u->name));
@@ -492,6 +546,28 @@ static int add_user(struct lyd_node *srv, const struct auth_user *u)
 		rc = add_term(n, "password-hash", u->hash);
 	if (rc == 0)
 		rc = add_term(n, "role", auth_role_name(u->role));
+	for (size_t i = 0; rc == 0 && i < c->n_ssh_keys; i++)
+		if (strcmp(c->ssh_keys[i].user, u->name) == 0)
+			rc = add_term(n, "ssh-key", c->ssh_keys[i].key);
+	return rc;
+}
+
+static int add_netconf(struct lyd_node *srv, const struct netd_config *c)
+{
+	struct lyd_node *nc = NULL;
+	char buf[300];
+	int rc;
+
+	if (!c->netconf)
+		return 0;
+	rc = ly_to_err(lyd_new_inner(srv, NULL, "netconf", 0, &nc));
+	if (rc == 0) {
+		bool v6 = strchr(c->nc_listen_host, ':') != NULL;
+		snprintf(buf, sizeof buf, v6 ? "[%s]:%u" : "%s:%u", c->nc_listen_host, (unsigned)c->nc_listen_port);
+		rc = add_term(nc, "listen", buf);
+	}
+	if (rc == 0 && c->nc_host_key[0])
+		rc = add_term(nc, "host-key", c->nc_host_key);
 	return rc;
 }
 
@@ -577,8 +653,10 @@ static int build_tree(const struct ly_ctx *ctx, const struct netd_config *c, str
 		rc = add_scalars(srv, c);
 	if (rc == 0)
 		rc = add_tls(srv, c);
+	if (rc == 0)
+		rc = add_netconf(srv, c);
 	for (size_t i = 0; rc == 0 && i < c->n_users; i++)
-		rc = add_user(srv, &c->users[i]);
+		rc = add_user(srv, c, &c->users[i]);
 	for (size_t i = 0; rc == 0 && i < c->n_tokens; i++)
 		rc = add_token(srv, &c->tokens[i]);
 	if (rc == 0)

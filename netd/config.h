@@ -13,6 +13,12 @@
 #include "core/log.h"
 #include "netd/auth.h"
 
+/* One authorized SSH public key of a user (OpenSSH one-line format). */
+struct config_ssh_key {
+	char user[65];
+	char key[4096];
+};
+
 struct netd_config {
 	char store[4096];
 	char listen_host[256];      /* without brackets */
@@ -29,6 +35,13 @@ struct netd_config {
 	size_t n_users;
 	struct auth_token *tokens;
 	size_t n_tokens;
+	/* NETCONF over SSH (container netconf; absent = off) */
+	bool netconf;
+	char nc_listen_host[256];   /* without brackets */
+	uint16_t nc_listen_port;
+	char nc_host_key[4096];     /* "" = <store>/ssh_host_key */
+	struct config_ssh_key *ssh_keys;   /* users' authorized keys, in file order */
+	size_t n_ssh_keys;
 };
 
 /* Defaults (store ./var/netd, 127.0.0.1:8080, hold-down 3600, ...). */
@@ -46,6 +59,8 @@ int config_load(const struct ly_ctx *ctx, const char *path, struct netd_config *
  * config's listen fields. 0, or NETD_EINVAL with a message quoting the
  * value and nothing written. */
 int config_set_listen(struct netd_config *c, const char *hostport, struct netd_err *e);
+/* The same for the NETCONF listener (nc_listen_host, nc_listen_port). */
+int config_set_netconf_listen(struct netd_config *c, const char *hostport, struct netd_err *e);
 /* Is the listen host a loopback address (127.0.0.0/8, ::1, localhost)? */
 bool config_listen_is_loopback(const struct netd_config *c);
 /* Print the canonical form (all leaves, defaults included) as JSON; loading

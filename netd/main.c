@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "netd/netconf.h"
 #include "netd/netd.h"
 #include "netd/restconf.h"
 #include "netd/writer.h"
@@ -139,6 +140,9 @@ static void on_reload(struct loop *l, int signo, void *arg)
 	if (strcmp(cfg.listen_host, d->cfg.listen_host) || cfg.listen_port != d->cfg.listen_port ||
 	    strcmp(cfg.store, d->cfg.store))
 		log_warn("reload: listen and store changes take effect after a restart");
+	if (cfg.netconf != d->cfg.netconf || strcmp(cfg.nc_listen_host, d->cfg.nc_listen_host) ||
+	    cfg.nc_listen_port != d->cfg.nc_listen_port || strcmp(cfg.nc_host_key, d->cfg.nc_host_key))
+		log_warn("reload: NETCONF listener changes take effect after a restart (users and keys apply now)");
 	snprintf(cfg.store, sizeof cfg.store, "%s", d->cfg.store);
 	snprintf(cfg.listen_host, sizeof cfg.listen_host, "%s", d->cfg.listen_host);
 	cfg.listen_port = d->cfg.listen_port;
@@ -147,6 +151,7 @@ static void on_reload(struct loop *l, int signo, void *arg)
 	log_set_level(d->cfg.log_level);
 	ipam_set_cfg(d->ipam, &(struct ipam_cfg){ .hold_down_s = d->cfg.hold_down_s });
 	rc_forget_answers(d->rc);
+	netconf_reload(d->nc, &d->cfg);
 	if (apply_auth(d, &e) < 0)
 		log_err("reload: %s", e.msg);
 	else
@@ -194,11 +199,17 @@ static int open_modules(struct netd *d, struct netd_err *e)
 		return netd_err_set(e, rc, NULL, "signals: %s", netd_strerror(rc));
 	if ((rc = wr_new(d, &d->writer)) < 0)
 		return netd_err_set(e, rc, NULL, "writer: %s", netd_strerror(rc));
-	return rc_start(d, &d->rc, e);
+	if ((rc = rc_start(d, &d->rc, e)) < 0)
+		return rc;
+	if (d->cfg.netconf)
+		return netconf_start(d, &d->nc, e);
+	return 0;
 }
 
 static void close_modules(struct netd *d)
 {
+	netconf_stop(d->nc);   /* first: it may still hand writes to the writer */
+	d->nc = NULL;
 	rc_stop(d->rc);
 	wr_free(d->writer);
 	loop_free(d->loop);
@@ -234,10 +245,14 @@ int main(int argc, char **argv)
 		return rc < 0 ? 1 : 0;
 	}
 	d.started_at = wall_now_s();
+	if (d.cfg.netconf && (rc = netconf_prepare(&d, &e)) < 0)
+		goto fail;
 	if ((rc = open_modules(&d, &e)) < 0)
 		goto fail;
 	log_info("netd %s: RESTCONF on %s://%s:%u, store %s", NETD_VERSION, d.cfg.tls ? "https" : "http",
 		 d.cfg.listen_host, rc_port(d.rc), store_path(d.store));
+	if (d.nc)
+		log_info("NETCONF over SSH on %s port %u", d.cfg.nc_listen_host, netconf_port(d.nc));
 	notify_ready();
 	rc = loop_run(d.loop);
 	close_modules(&d);

@@ -3,6 +3,7 @@
 #ifndef NETD_NETD_H
 #define NETD_NETD_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <libyang/libyang.h>
@@ -17,6 +18,7 @@
 #define NETD_VERSION "0.1.0"
 
 struct rc_server;
+struct ncs_server;
 struct writer;
 
 struct netd {
@@ -30,6 +32,8 @@ struct netd {
 	struct loop *loop;
 	struct writer *writer;       /* the one writer: group commit for every face */
 	struct rc_server *rc;
+	struct ncs_server *nc;       /* NETCONF over SSH, NULL when not configured */
+	_Atomic uint32_t nc_lock_sid; /* NETCONF session holding <lock> on running, 0 = none */
 	uint64_t started_at;         /* unix seconds */
 };
 

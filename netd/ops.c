@@ -459,20 +459,22 @@ static bool prune_config(struct lyd_node *node)
 	return !has_data && (node->schema->flags & LYS_CONFIG_W);
 }
 
-int ops_get(struct netd *d, const char *xpath, enum ops_content content, struct ops_result *r)
+/* The data ops_get() prints, as a tree (NULL when there is none). */
+static int get_tree(struct netd *d, const char *xpath, enum ops_content content, struct lyd_node **out,
+		    struct ops_result *r)
 {
 	struct store_txn *t = NULL;
-	struct lyd_node *tree = NULL, *target = NULL;
+	struct lyd_node *tree = NULL;
 	bool state = content != OPS_CONTENT_CONFIG;
-	ly_err_clean(d->ly, NULL);   /* errors are per thread: report only this request's */
+	*out = NULL;
 	int rc = store_read_begin(d->store, &t);
 	if (rc < 0)
 		return fail_err(r, rc);
 	rc = build_for_path(d, t, xpath, state, &tree);
 	store_read_end(t);
 	if (rc < 0) {
-		fail_err(r, rc);
-		goto out;
+		lyd_free_all(tree);
+		return fail_err(r, rc);
 	}
 	if (content == OPS_CONTENT_NONCONFIG) {
 		struct lyd_node *top = tree, *next;
@@ -486,6 +488,24 @@ int ops_get(struct netd *d, const char *xpath, enum ops_content content, struct 
 			top = next;
 		}
 	}
+	*out = tree;
+	return 0;
+}
+
+int ops_get_tree(struct netd *d, const char *xpath, enum ops_content content, struct lyd_node **out,
+		 struct ops_result *r)
+{
+	ly_err_clean(d->ly, NULL);
+	return get_tree(d, xpath, content, out, r);
+}
+
+int ops_get(struct netd *d, const char *xpath, enum ops_content content, struct ops_result *r)
+{
+	struct lyd_node *tree = NULL, *target = NULL;
+	ly_err_clean(d->ly, NULL);   /* errors are per thread: report only this request's */
+	int rc = get_tree(d, xpath, content, &tree, r);
+	if (rc < 0)
+		return rc;
 	uint32_t opts = LYD_PRINT_SHRINK | LYD_PRINT_WD_ALL;
 	if (!xpath[0]) {
 		target = tree;
@@ -553,6 +573,10 @@ struct ops_prep {
 	struct lyd_node *rpc_tree;    /* validated input */
 	char out_leaf[32];            /* output, printed by ops_finish() */
 	char out_value[ADDR_STRLEN];
+	/* NETCONF */
+	bool nc_edit;                 /* edit-config: p->edit carries operation attributes */
+	enum ops_nc_defop nc_defop;
+	uint32_t session;             /* the NETCONF session it came from, 0 = another face */
 };
 
 /* One run of a prepared edit inside a (child) write transaction. It may run
@@ -1019,6 +1043,279 @@ static int name_set_copy(struct name_set *dst, const struct name_set *src)
 	return 0;
 }
 
+/* ------------------------------------------------------ NETCONF edit-config */
+
+enum nc_op { NCO_MERGE, NCO_REPLACE, NCO_CREATE, NCO_DELETE, NCO_REMOVE, NCO_NONE };
+
+static struct lyd_meta *nc_op_meta(const struct lyd_node *n)
+{
+	for (struct lyd_meta *m = n->meta; m; m = m->next)
+		if (!strcmp(m->name, "operation") && m->annotation && !strcmp(m->annotation->module->name, "ietf-netconf"))
+			return m;
+	return NULL;
+}
+
+static enum nc_op nc_op_parse(const char *v, enum nc_op dflt)
+{
+	if (!v)
+		return dflt;
+	if (!strcmp(v, "merge"))
+		return NCO_MERGE;
+	if (!strcmp(v, "replace"))
+		return NCO_REPLACE;
+	if (!strcmp(v, "create"))
+		return NCO_CREATE;
+	if (!strcmp(v, "delete"))
+		return NCO_DELETE;
+	if (!strcmp(v, "remove"))
+		return NCO_REMOVE;
+	return dflt;
+}
+
+#define NC_BASE_NS "urn:ietf:params:xml:ns:netconf:base:1.0"
+
+/* The operation attribute of an opaque node (see ops_nc_edit_prepare). */
+static const char *nc_opaq_op(const struct lyd_node *n)
+{
+	const struct lyd_node_opaq *o = (const struct lyd_node_opaq *)n;
+	for (const struct lyd_attr *a = o->attr; a; a = a->next)
+		if (!strcmp(a->name.name, "operation") && a->format == LY_VALUE_XML && a->name.module_ns &&
+		    !strcmp(a->name.module_ns, NC_BASE_NS))
+			return a->value;
+	return NULL;
+}
+
+static enum nc_op nc_op_of(const struct lyd_node *n, enum nc_op inherited)
+{
+	if (!n->schema)
+		return nc_op_parse(nc_opaq_op(n), inherited);
+	struct lyd_meta *m = nc_op_meta(n);
+	return m ? nc_op_parse(lyd_get_meta_value(m), inherited) : inherited;
+}
+
+/* The schema leaf an opaque edit node stands for: a non-key leaf of its
+ * parent's schema, or NULL. */
+static const struct lysc_node *nc_opaq_leaf(const struct lyd_node *n)
+{
+	const struct lyd_node *parent = lyd_parent(n);
+	const struct lyd_node_opaq *o = (const struct lyd_node_opaq *)n;
+	if (!parent || !parent->schema || o->format != LY_VALUE_XML || !o->name.module_ns ||
+	    strcmp(o->name.module_ns, parent->schema->module->ns))
+		return NULL;
+	const struct lysc_node *sn = lys_find_child(parent->schema, parent->schema->module, o->name.name, 0, LYS_LEAF, 0);
+	return sn && !(sn->flags & LYS_KEY) ? sn : NULL;
+}
+
+/* Parsed with LYD_PARSE_OPAQ, the edit may hold opaque nodes: allowed only
+ * for leaves that are deleted or removed (their value is irrelevant, and
+ * "<leaf operation='delete'/>" has an empty one that the type may refuse). */
+static bool nc_opaq_ok(const struct lyd_node *tree)
+{
+	const struct lyd_node *top, *n;
+	LY_LIST_FOR(tree, top) {
+		LYD_TREE_DFS_BEGIN(top, n) {
+			if (!n->schema) {
+				/* its own operation, or the nearest ancestor's */
+				enum nc_op op = NCO_MERGE;
+				for (const struct lyd_node *a = n; a; a = lyd_parent(a)) {
+					if ((!a->schema && nc_opaq_op(a)) || (a->schema && nc_op_meta(a))) {
+						op = nc_op_of(a, NCO_MERGE);
+						break;
+					}
+				}
+				if ((op != NCO_DELETE && op != NCO_REMOVE) || lyd_child(n) || !nc_opaq_leaf(n))
+					return false;
+			}
+			LYD_TREE_DFS_END(top, n);
+		}
+	}
+	return true;
+}
+
+static bool is_key(const struct lyd_node *n)
+{
+	return n->schema && (n->schema->flags & LYS_KEY);
+}
+
+/* A copy inserted into the working tree carries no operation attributes,
+ * and nothing that its own attributes delete or remove. */
+static void nc_strip(struct lyd_node *n)
+{
+	struct lyd_meta *m = nc_op_meta(n);
+	if (m)
+		lyd_free_meta_single(m);
+	struct lyd_node *child = lyd_child_no_keys(n), *next;
+	while (child) {
+		next = child->next;
+		enum nc_op op = nc_op_of(child, NCO_MERGE);
+		if (op == NCO_DELETE || op == NCO_REMOVE)
+			lyd_free_tree(child);
+		else
+			nc_strip(child);
+		child = next;
+	}
+}
+
+static int nc_fail_at(struct edit_ctx *c, const struct lyd_node *e, int status, const char *tag, int code,
+		      const char *msg)
+{
+	char path[NETD_ERR_PATH_MAX];
+	if (!lyd_path(e, LYD_PATH_STD, path, sizeof path))
+		path[0] = '\0';
+	return fail_status(c->r, status, tag, code, path, "%s", msg);
+}
+
+static int nc_insert(struct edit_ctx *c, struct lyd_node *wp, const struct lyd_node *e)
+{
+	struct lyd_node *dup = NULL;
+	if (lyd_dup_single(e, (struct lyd_node_inner *)wp, LYD_DUP_RECURSIVE, &dup) != LY_SUCCESS)
+		return fail_ly(c->d, c->r);
+	if (!wp) {
+		if (c->tree)
+			lyd_insert_sibling(c->tree, dup, &c->tree);
+		else
+			c->tree = dup;
+	}
+	nc_strip(dup);
+	return 0;
+}
+
+static int nc_apply_node(struct edit_ctx *c, struct lyd_node *wp, const struct lyd_node *e, enum nc_op inherited);
+
+static int nc_apply_children(struct edit_ctx *c, struct lyd_node *wp, const struct lyd_node *e, enum nc_op op)
+{
+	const struct lyd_node *child;
+	LY_LIST_FOR(lyd_child(e), child) {
+		if (is_key(child))
+			continue;   /* matched with the entry */
+		int rc = nc_apply_node(c, wp, child, op);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Apply edit node @e (operation @inherited unless it has its own) under
+ * the working-tree node @wp (NULL: the top level). RFC 6241 section 7.2. */
+static int nc_apply_node(struct edit_ctx *c, struct lyd_node *wp, const struct lyd_node *e, enum nc_op inherited)
+{
+	enum nc_op op = nc_op_of(e, inherited);
+	struct lyd_node *first = wp ? lyd_child(wp) : c->tree, *cur = NULL;
+	bool top = !wp;
+	int rc;
+
+	if (!e->schema) {
+		/* a leaf to delete or remove, value not parsed (nc_opaq_ok) */
+		const struct lysc_node *sn = nc_opaq_leaf(e);
+		if (!sn || (op != NCO_DELETE && op != NCO_REMOVE))
+			return nc_fail_at(c, e, 400, "unknown-element", NETD_EINVAL, "not part of the netd model");
+		if (first)
+			lyd_find_sibling_val(first, sn, NULL, 0, &cur);
+		if (!cur && op == NCO_DELETE)
+			return nc_fail_at(c, e, 404, "data-missing", NETD_ENOTFOUND, "the data to delete does not exist");
+		if (cur)
+			free_subtree(c, cur);
+		return 0;
+	}
+	if (first)
+		lyd_find_sibling_first(first, e, &cur);
+	if (is_key(e) && (op == NCO_DELETE || op == NCO_REMOVE || op == NCO_CREATE))
+		return nc_fail_at(c, e, 400, "invalid-value", NETD_EINVAL,
+				  "a list key cannot be created or deleted on its own; edit the list entry");
+	/* the top-level containers are non-presence: they exist when they hold entries */
+	bool exists = cur && (!top || lyd_child(cur));
+	switch (op) {
+	case NCO_CREATE:
+		if (exists)
+			return nc_fail_at(c, e, 409, "data-exists", NETD_EEXIST, "the data exists already");
+		if (cur)
+			free_subtree(c, cur);
+		return nc_insert(c, wp, e);
+	case NCO_DELETE:
+	case NCO_REMOVE:
+		if (!exists) {
+			if (op == NCO_REMOVE)
+				return 0;
+			return nc_fail_at(c, e, 404, "data-missing", NETD_ENOTFOUND, "the data to delete does not exist");
+		}
+		free_subtree(c, cur);
+		return 0;
+	case NCO_REPLACE:
+		if (cur)
+			free_subtree(c, cur);
+		return nc_insert(c, wp, e);
+	case NCO_MERGE:
+	case NCO_NONE:
+		break;
+	}
+	if (e->schema->nodetype & LYD_NODE_TERM) {
+		if (op == NCO_NONE)
+			return 0;
+		if (!cur)
+			return nc_insert(c, wp, e);
+		if (e->schema->nodetype == LYS_LEAF) {
+			LY_ERR lr = lyd_change_term(cur, lyd_get_value(e));
+			if (lr != LY_SUCCESS && lr != LY_EEXIST && lr != LY_ENOT)
+				return fail_ly(c->d, c->r);
+		}
+		return 0;
+	}
+	bool created = false;
+	if (!cur) {
+		if (top && e->schema->nodetype == LYS_CONTAINER) {
+			char path[128];
+			snprintf(path, sizeof path, "/%s:%s", e->schema->module->name, e->schema->name);
+			if ((rc = top_container(c->d, &c->tree, path, &cur)) < 0)
+				return fail_err(c->r, rc);
+		} else {
+			/* the entry itself (a list's keys come along) */
+			if (lyd_dup_single(e, (struct lyd_node_inner *)wp, 0, &cur) != LY_SUCCESS)
+				return fail_ly(c->d, c->r);
+			if (!wp) {
+				if (c->tree)
+					lyd_insert_sibling(c->tree, cur, &c->tree);
+				else
+					c->tree = cur;
+			}
+			struct lyd_node *k;
+			LY_LIST_FOR(lyd_child(cur), k) {
+				struct lyd_meta *m = nc_op_meta(k);
+				if (m)
+					lyd_free_meta_single(m);
+			}
+			struct lyd_meta *m = nc_op_meta(cur);
+			if (m)
+				lyd_free_meta_single(m);
+		}
+		created = true;
+	}
+	if ((rc = nc_apply_children(c, cur, e, op)) < 0)
+		return rc;
+	/* "none" creates nothing by itself: drop what was made only to descend */
+	if (created && op == NCO_NONE && !lyd_child_no_keys(cur))
+		free_subtree(c, cur);
+	return 0;
+}
+
+static int nc_apply(struct edit_ctx *c)
+{
+	const struct lyd_node *e;
+	enum nc_op dflt = c->p->nc_defop == OPS_NC_NONE ? NCO_NONE : NCO_MERGE;
+	if (c->p->nc_defop == OPS_NC_REPLACE) {
+		/* the <config> replaces the whole configuration (both lists are loaded) */
+		lyd_free_all(c->tree);
+		c->tree = NULL;
+		dflt = NCO_REPLACE;
+	}
+	LY_LIST_FOR(c->p->edit, e) {
+		int rc = nc_apply_node(c, NULL, e, dflt);
+		if (rc < 0)
+			return rc;
+	}
+	c->r->status = 200;
+	return 0;
+}
+
 static int apply_edit(struct edit_ctx *c)
 {
 	switch (c->p->method) {
@@ -1100,7 +1397,7 @@ static int edit_run(struct netd *d, struct store_txn *t, const struct ops_prep *
 		fail_err(r, rc);
 		goto out;
 	}
-	if ((rc = apply_edit(&c)) < 0)
+	if ((rc = p->nc_edit ? nc_apply(&c) : apply_edit(&c)) < 0)
 		goto out;
 	if (c.tree && lyd_validate_all(&c.tree, d->ly, LYD_VALIDATE_PRESENT | LYD_VALIDATE_NO_STATE, NULL) != LY_SUCCESS) {
 		rc = fail_ly(d, r);
@@ -1303,8 +1600,24 @@ static int rpc_run(struct netd *d, struct store_txn *t, struct ops_prep *p, uint
 	return fail_status(r, 404, "invalid-value", NETD_ENOTFOUND, p->rpc, "%s", "no such operation");
 }
 
+/* A NETCONF <lock> on running holds off every other writer of the
+ * configuration (edits and rename-node), whichever face it came from;
+ * allocate/release change no configuration and go on (decisions.md D18). */
+static int check_lock(struct netd *d, const struct ops_prep *p, struct ops_result *r)
+{
+	uint32_t holder = atomic_load(&d->nc_lock_sid);
+	if (!holder || holder == p->session)
+		return 0;
+	if (p->is_rpc && strcmp(p->rpc, "netd:rename-node"))
+		return 0;
+	return fail_status(r, 409, "in-use", NETD_EINUSE, NULL,
+			   "the running configuration is locked by NETCONF session %u", (unsigned)holder);
+}
+
 int ops_run(struct netd *d, struct store_txn *t, struct ops_prep *p, uint64_t now, struct ops_result *r)
 {
+	if (check_lock(d, p, r) < 0)
+		return r->err.code;
 	return p->is_rpc ? rpc_run(d, t, p, now, r) : edit_run(d, t, p, now, r);
 }
 
@@ -1314,4 +1627,105 @@ int ops_finish(struct netd *d, struct ops_prep *p, struct ops_result *r)
 		return 0;
 	ly_err_clean(d->ly, NULL);
 	return rpc_output(d, p->rpc, p->out_leaf, p->out_value, r);
+}
+
+/* ------------------------------------------------------------------ NETCONF */
+
+/* Which whole lists an edit-config needs: an operation other than merge or
+ * none on a top-level container (or default-operation replace) acts on
+ * every entry, so every entry is loaded. */
+static void nc_whole_lists(const struct lyd_node *edit, enum ops_nc_defop defop, struct ops_prep *p)
+{
+	const struct lyd_node *top;
+	if (defop == OPS_NC_REPLACE) {
+		p->nets.all = p->nodes.all = true;
+		return;
+	}
+	LY_LIST_FOR(edit, top) {
+		enum nc_op op = nc_op_of(top, NCO_MERGE);
+		if (!top->schema || op == NCO_MERGE || op == NCO_NONE)
+			continue;
+		if (!strcmp(top->schema->name, "networks"))
+			p->nets.all = true;
+		else if (!strcmp(top->schema->name, "nodes"))
+			p->nodes.all = true;
+	}
+}
+
+int ops_nc_edit_prepare(struct netd *d, const char *config_xml, enum ops_nc_defop defop, struct ops_prep **out,
+			struct ops_result *r)
+{
+	struct ops_prep *p = prep_new();
+	const uint32_t popts = LYD_PARSE_STRICT | LYD_PARSE_ONLY | LYD_PARSE_NO_STATE;
+	int rc;
+
+	ly_err_clean(d->ly, NULL);
+	if (!p || !(p->xpath = strdup(""))) {
+		rc = fail_err(r, -ENOMEM);
+		goto fail;
+	}
+	p->method = OPS_PATCH;   /* not a whole-target method: names come from the edit */
+	p->nc_edit = true;
+	p->nc_defop = defop;
+	if (config_xml && config_xml[strspn(config_xml, " \t\r\n")] &&
+	    lyd_parse_data_mem(d->ly, config_xml, LYD_XML, popts, 0, &p->edit) != LY_SUCCESS) {
+		/* a deleted leaf may carry a value its type refuses ("" mostly):
+		 * parse again keeping such leaves opaque, and report the first
+		 * error unless that is all there is */
+		rc = fail_ly(d, r);
+		if (lyd_parse_data_mem(d->ly, config_xml, LYD_XML, popts | LYD_PARSE_OPAQ, 0, &p->edit) != LY_SUCCESS ||
+		    !nc_opaq_ok(p->edit))
+			goto fail;
+		ops_result_clear(r);
+	}
+	if (!top_is_writable(p->edit)) {
+		rc = fail_status(r, 400, "invalid-value", NETD_EINVAL, NULL, "%s",
+				 "only netd configuration data can be edited");
+		goto fail;
+	}
+	nc_whole_lists(p->edit, defop, p);
+	if ((rc = collect_names(p->edit, &p->nets, &p->nodes)) < 0) {
+		fail_err(r, rc);
+		goto fail;
+	}
+	*out = p;
+	return 0;
+fail:
+	ops_prep_free(p);
+	return rc;
+}
+
+int ops_rpc_prepare_tree(struct netd *d, const struct lyd_node *rpc, struct ops_prep **out, struct ops_result *r)
+{
+	struct ops_prep *p = prep_new();
+	if (!p)
+		return fail_err(r, -ENOMEM);
+	ly_err_clean(d->ly, NULL);
+	p->is_rpc = true;
+	if (!rpc->schema || rpc->schema->nodetype != LYS_RPC) {
+		ops_prep_free(p);
+		return fail_status(r, 404, "invalid-value", NETD_ENOTFOUND, NULL, "%s", "no such operation");
+	}
+	snprintf(p->rpc, sizeof p->rpc, "%s:%s", rpc->schema->module->name, rpc->schema->name);
+	if (lyd_dup_single(rpc, NULL, LYD_DUP_RECURSIVE, &p->rpc_tree) != LY_SUCCESS ||
+	    lyd_validate_op(p->rpc_tree, NULL, LYD_TYPE_RPC_YANG, NULL) != LY_SUCCESS) {
+		int rc = fail_ly(d, r);
+		ops_prep_free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+const char *ops_rpc_output(const struct ops_prep *p, const char **leaf)
+{
+	if (!p->is_rpc || !p->out_leaf[0])
+		return NULL;
+	*leaf = p->out_leaf;
+	return p->out_value;
+}
+
+void ops_prep_set_session(struct ops_prep *p, uint32_t sid)
+{
+	p->session = sid;
 }

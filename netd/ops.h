@@ -11,6 +11,7 @@
 #define NETD_OPS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <libyang/libyang.h>
 
@@ -62,5 +63,32 @@ int ops_rpc_prepare(struct netd *d, const char *name, const char *body, struct o
 int ops_run(struct netd *d, struct store_txn *t, struct ops_prep *p, uint64_t now, struct ops_result *r);
 int ops_finish(struct netd *d, struct ops_prep *p, struct ops_result *r);
 void ops_prep_free(struct ops_prep *p);   /* accepts NULL */
+
+/* ---- NETCONF (netd/netconf.c) ---- */
+
+/* ops_get() without printing: the tree (NULL = no data) in *out, the
+ * caller's to free. 0 or an error in @r. */
+int ops_get_tree(struct netd *d, const char *xpath, enum ops_content content, struct lyd_node **out,
+		 struct ops_result *r);
+
+/* <default-operation> of <edit-config>. */
+enum ops_nc_defop { OPS_NC_MERGE = 0, OPS_NC_REPLACE, OPS_NC_NONE };
+
+/* <edit-config> on running: @config_xml is the content of <config> (XML,
+ * with operation="merge|replace|create|delete|remove" attributes in the
+ * NETCONF base namespace). Prepared like ops_edit_prepare() and run by the
+ * writer on the stored entries it names (decisions.md D4): create on an
+ * existing node gives data-exists, delete of a missing one data-missing;
+ * the result is validated by libyang before anything is stored. */
+int ops_nc_edit_prepare(struct netd *d, const char *config_xml, enum ops_nc_defop defop, struct ops_prep **out,
+			struct ops_result *r);
+/* An RPC from its parsed tree (the operation node, e.g. netd:allocate-address
+ * with its input leaves), copied and validated. */
+int ops_rpc_prepare_tree(struct netd *d, const struct lyd_node *rpc, struct ops_prep **out, struct ops_result *r);
+/* After a successful run of an RPC with output: the output leaf's value
+ * (and its name in *leaf), or NULL. */
+const char *ops_rpc_output(const struct ops_prep *p, const char **leaf);
+/* The NETCONF session a write comes from (0 = none), for the lock check. */
+void ops_prep_set_session(struct ops_prep *p, uint32_t sid);
 
 #endif

@@ -28,6 +28,7 @@
 #include "netd/yangctx.h"
 
 #include <errno.h>
+#include <glob.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -234,4 +235,51 @@ int yc_new(struct ly_ctx **out, struct netd_err *e)
 fail:
 	ly_ctx_destroy(ctx);
 	return r;
+}
+
+/* The newest "<dir>/<name>@*.yang" into @out (glob sorts, and revisions are
+ * dates, so the last match is the newest). */
+static int yc_find_file(const char *dir, const char *name, char *out, size_t len)
+{
+	char pat[4200];
+	glob_t g;
+	int r = -ENOENT;
+
+	snprintf(pat, sizeof pat, "%s/%s@*.yang", dir, name);
+	if (glob(pat, 0, NULL, &g) == 0 && g.gl_pathc > 0) {
+		snprintf(out, len, "%s", g.gl_pathv[g.gl_pathc - 1]);
+		r = 0;
+	}
+	globfree(&g);
+	return r;
+}
+
+int yc_add_netconf(struct ly_ctx *ctx, const char *dir, struct netd_err *e)
+{
+	static const char *const mods[] = { "ietf-netconf-acm", "ietf-netconf", "ietf-netconf-monitoring" };
+	static const char *nc_features[] = { "writable-running", NULL };
+	char path[4200];
+
+	for (size_t i = 0; i < sizeof mods / sizeof mods[0]; i++) {
+		struct ly_in *in = NULL;
+		if (ly_ctx_get_module_implemented(ctx, mods[i]))
+			continue;
+		if (yc_find_file(dir, mods[i], path, sizeof path) < 0)
+			return netd_err_set(e, NETD_EINVAL, NULL,
+					    "NETCONF needs the YANG module %s: no %s/%s@*.yang "
+					    "(Debian package libyuma-base)", mods[i], dir, mods[i]);
+		if (ly_in_new_filepath(path, 0, &in) != LY_SUCCESS)
+			return netd_err_set(e, NETD_EINVAL, NULL, "%s: cannot read", path);
+		LY_ERR lr = lys_parse(ctx, in, LYS_IN_YANG, strcmp(mods[i], "ietf-netconf") ? NULL : nc_features, NULL);
+		ly_in_free(in, 0);
+		if (lr != LY_SUCCESS) {
+			struct netd_err le = { 0 };
+			yc_err(ctx, NETD_EINVAL, &le);
+			return netd_err_set(e, NETD_EINVAL, NULL, "%s: %s", path, le.msg);
+		}
+	}
+	if (ly_ctx_compile(ctx) != LY_SUCCESS)
+		return yc_err(ctx, NETD_EINVAL, e);
+	/* the compile made new compiled types with libyang's plugins */
+	return yc_wrap_prefixes(ctx, e);
 }

@@ -11,6 +11,13 @@
  * built into libyang), netd and netd-server, compiled. 0 or an error in @e. */
 int yc_new(struct ly_ctx **out, struct netd_err *e);
 
+/* Add the modules a NETCONF server needs (ietf-netconf with
+ * writable-running, ietf-netconf-acm it imports, ietf-netconf-monitoring for
+ * <get-schema>) from the YANG files in @dir (file names "NAME@REV.yang", the
+ * newest revision wins), recompile and check prefixes again. Call before any
+ * other thread uses @ctx. 0, or NETD_EINVAL naming the missing file. */
+int yc_add_netconf(struct ly_ctx *ctx, const char *dir, struct netd_err *e);
+
 /* Copy libyang's last error for @ctx into @e with @code (typically
  * NETD_EINVAL): the message and the data path libyang reports. Returns @code. */
 int yc_err(const struct ly_ctx *ctx, int code, struct netd_err *e);
