@@ -444,8 +444,10 @@ const char *cdt_operstate_name(uint8_t st);
  * touches exactly:
  *   - its master: enslaves it into netd's bond (taking it down for the
  *     enslave, then up again) or netd's bridge, or releases it from a netd
- *     master it should no longer have; a NIC that is a port of a foreign
- *     master is refused (NETD_EINUSE), not taken;
+ *     master it should no longer have (the ports of a stale netd bond too,
+ *     planned or not, before the bond is deleted: the kernel would close
+ *     them); a NIC that is a port of a foreign master is refused
+ *     (NETD_EINUSE), not taken;
  *   - its MTU (not while it is a bond port: the bond sets it);
  *   - its admin state: set up;
  *   - its addresses: planned ones are added; an address is removed only

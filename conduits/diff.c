@@ -315,6 +315,30 @@ static int kind_depth(uint8_t k)
 	return k == CDT_DEV_BRIDGE ? 3 : k == CDT_DEV_VLAN || k == CDT_DEV_MACVLAN ? 2 : k == CDT_DEV_BOND ? 1 : 0;
 }
 
+/* The ports of stale netd bond @b that the plan does not name (planned
+ * NICs leave it in diff_master): released explicitly, before the bond is
+ * deleted.  Deleting a bond releases its ports too, but the kernel closes
+ * them on release (a former member ends up admin-down), and the undo of the
+ * delete could not enslave them again.  The release cycles the port
+ * down/up like every netd enslave; its undo enslaves it back. */
+static int release_ports(struct dctx *d, const struct cdt_alink *b, const char *conduit)
+{
+	for (size_t k = 0; k < d->act->n_links; k++) {
+		const struct cdt_alink *pl = &d->act->links[k];
+		if (pl->master != b->ifindex || cdt_owned(pl->alias) || plan_dev(d->p, pl->name))
+			continue;
+		struct cdt_change c;
+		chg_init(&c, CDT_CHG_ENSLAVE, pl->name, conduit, NULL);
+		memcpy(c.old_master, b->name, sizeof c.old_master);
+		c.master_is_bond = true;
+		c.was_up = pl->up;
+		int rc = emit(d, PH_ENSLAVE, &c);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* Stale netd devices, upper first; none may share their teardown group
  * with a foreign device. */
 static int diff_stale(struct dctx *d)
@@ -335,7 +359,8 @@ static int diff_stale(struct dctx *d)
 			c.old_group = l->group;
 			d->gone[i] = GONE_STALE;
 			any = true;
-			if ((rc = emit(d, PH_DEL_LINK, &c)) < 0)
+			if ((rc = emit(d, PH_DEL_LINK, &c)) < 0 ||
+			    (l->kind == CDT_DEV_BOND && (rc = release_ports(d, l, c.conduit)) < 0))
 				return rc;
 		}
 	}
