@@ -34,54 +34,42 @@ void ops_result_clear(struct ops_result *r)
 	memset(r, 0, sizeof *r);
 }
 
+/* netd error code -> HTTP status and RFC 8040 error-tag. */
+static const struct {
+	int code;
+	int status;
+	const char *tag;
+} err_map[] = {
+	{ NETD_EINVAL, 400, "invalid-value" },
+	{ NETD_ENOTFOUND, 400, "invalid-value" },   /* a referenced thing is missing */
+	{ NETD_EEXIST, 409, "data-exists" },
+	{ NETD_EEXHAUSTED, 409, "resource-denied" },
+	{ NETD_EINUSE, 409, "in-use" },
+	{ NETD_ECONFLICT, 409, "in-use" },
+	{ NETD_EAUTH, 401, "access-denied" },
+	{ NETD_EPERM, 403, "access-denied" },
+	{ NETD_ETOOBIG, 413, "too-big" },
+	{ NETD_EUNSUPPORTED, 501, "operation-not-supported" },
+};
+
 void ops_result_from_err(struct ops_result *r)
 {
 	if (r->err.code && r->error_tag && r->status >= 400)
 		return;   /* set explicitly where the error was raised */
-	switch (r->err.code) {
-	case 0:
+	if (!r->err.code) {
 		if (!r->status)
 			r->status = 200;
 		r->error_tag = NULL;
 		return;
-	case NETD_EINVAL:
-	case NETD_ENOTFOUND:
-		r->status = 400;
-		r->error_tag = "invalid-value";
-		break;
-	case NETD_EEXIST:
-		r->status = 409;
-		r->error_tag = "data-exists";
-		break;
-	case NETD_EEXHAUSTED:
-		r->status = 409;
-		r->error_tag = "resource-denied";
-		break;
-	case NETD_EINUSE:
-	case NETD_ECONFLICT:
-		r->status = 409;
-		r->error_tag = "in-use";
-		break;
-	case NETD_EAUTH:
-		r->status = 401;
-		r->error_tag = "access-denied";
-		break;
-	case NETD_EPERM:
-		r->status = 403;
-		r->error_tag = "access-denied";
-		break;
-	case NETD_ETOOBIG:
-		r->status = 413;
-		r->error_tag = "too-big";
-		break;
-	case NETD_EUNSUPPORTED:
-		r->status = 501;
-		r->error_tag = "operation-not-supported";
-		break;
-	default:
-		r->status = 500;
-		r->error_tag = "operation-failed";
-		break;
+	}
+	r->status = 500;
+	r->error_tag = "operation-failed";
+	for (size_t i = 0; i < sizeof err_map / sizeof err_map[0]; i++) {
+		if (err_map[i].code == r->err.code) {
+			r->status = err_map[i].status;
+			r->error_tag = err_map[i].tag;
+			break;
+		}
 	}
 	if (!r->err.msg[0])
 		snprintf(r->err.msg, sizeof r->err.msg, "%s", netd_strerror(r->err.code));
