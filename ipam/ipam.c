@@ -71,6 +71,7 @@ struct ipam {
 	struct model_tables m;
 	store_tbl free_tbl, held_tbl, count_tbl;
 	struct ipam_cfg cfg;
+	struct ipam_tally *tally;   /* NULL = not counting (ipam_set_tally) */
 };
 
 /* An interval of free addresses, both ends inclusive. */
@@ -660,6 +661,11 @@ void ipam_set_cfg(struct ipam *ip, const struct ipam_cfg *cfg)
 	ip->cfg.hold_down_s = cfg && cfg->hold_down_s ? cfg->hold_down_s : IPAM_HOLD_DOWN_DEFAULT;
 }
 
+void ipam_set_tally(struct ipam *ip, struct ipam_tally *tally)
+{
+	ip->tally = tally;
+}
+
 /* ---- network check ---- */
 
 static int check_range_ends(const struct model_network *n, int fam, const struct model_range *r, struct netd_err *e)
@@ -841,6 +847,8 @@ static int hold_alloc(struct ipam *ip, struct store_txn *t, struct model_alloc *
 		rc = store_put(t, ip->held_tbl, k, key_held(k, a->network, now, &a->addr), "", 0);
 	if (rc == 0)
 		rc = count_add(ip, t, a, -1, +1);
+	if (rc == 0 && ip->tally)
+		ip->tally->released++;
 	return rc;
 }
 
@@ -863,6 +871,8 @@ static int reactivate(struct ipam *ip, struct store_txn *t, struct model_alloc *
 	a->released_at = 0;
 	if (rc == 0)
 		rc = model_alloc_put(&ip->m, t, a);
+	if (rc == 0 && ip->tally)
+		ip->tally->allocated++;
 	return rc;
 }
 
@@ -1013,6 +1023,8 @@ static int record_alloc(struct ipam *ip, struct store_txn *t, const struct want 
 	rc = model_alloc_put(&ip->m, t, &rec);
 	if (rc == 0)
 		rc = count_add(ip, t, &rec, +1, 0);
+	if (rc == 0 && ip->tally)
+		ip->tally->allocated++;
 	return rc;
 }
 

@@ -96,6 +96,16 @@ int ipam_alloc(struct ipam *ip, struct store_txn *t, const struct ipam_request *
 int ipam_release(struct ipam *ip, struct store_txn *t, const char *network, const struct addr *a,
 		 uint64_t now, struct netd_err *e);
 
+/* What ipam did, for metrics. While a tally is set, ipam adds to it: one
+ * "allocated" per address that becomes active for an owner (a new one, or a
+ * held one taken back), one "released" per active address put in
+ * hold-down. The caller sets it around one transaction's work and keeps the
+ * figures only if that transaction commits. Writer thread only. */
+struct ipam_tally {
+	uint64_t allocated, released;
+};
+void ipam_set_tally(struct ipam *ip, struct ipam_tally *tally);   /* NULL = stop counting */
+
 /* Utilization of one range (or the derived v6 space, range "derived": host
  * parts 1 up to the last one below the RFC 2526 anycast ids). */
 struct ipam_util {

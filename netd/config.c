@@ -52,6 +52,8 @@ void config_defaults(struct netd_config *c)
 	c->store_map_size = UINT64_C(64) << 20;
 	snprintf(c->nc_listen_host, sizeof c->nc_listen_host, "%s", "127.0.0.1");
 	c->nc_listen_port = 8830;
+	snprintf(c->snmp_agentx_socket, sizeof c->snmp_agentx_socket, "%s", "/var/agentx/master");
+	c->snmp_threshold_pct = 90;
 }
 
 void config_free(struct netd_config *c)
@@ -367,6 +369,23 @@ static int load_netconf(const struct load *ld, const struct lyd_node *nc, struct
 	return 0;
 }
 
+static int load_snmp(const struct load *ld, const struct lyd_node *sn, struct netd_config *c)
+{
+	const struct lyd_node *n;
+
+	c->snmp = true;
+	LY_LIST_FOR(lyd_child(sn), n) {
+		if (strcmp(node_name(n), "agentx-socket") == 0) {
+			int rc = leaf_str(ld, n, c->snmp_agentx_socket, sizeof c->snmp_agentx_socket);
+			if (rc < 0)
+				return rc;
+		} else if (strcmp(node_name(n), "exhaustion-threshold-percent") == 0) {
+			c->snmp_threshold_pct = term_value(n)->uint8;
+		}
+	}
+	return 0;
+}
+
 static int load_listen(const struct load *ld, const struct lyd_node *n, struct netd_config *c)
 {
 	struct netd_err le = { 0 };
@@ -403,6 +422,8 @@ static int load_child(const struct load *ld, const struct lyd_node *n, struct ne
 		return load_tls(ld, n, c);
 	if (strcmp(name, "netconf") == 0)
 		return load_netconf(ld, n, c);
+	if (strcmp(name, "snmp") == 0)
+		return load_snmp(ld, n, c);
 	if (strcmp(name, "log-level") == 0)
 		return load_log_level(ld, n, c);
 	if (strcmp(name, "syslog") == 0)
@@ -571,6 +592,24 @@ static int add_netconf(struct lyd_node *srv, const struct netd_config *c)
 	return rc;
 }
 
+static int add_snmp(struct lyd_node *srv, const struct netd_config *c)
+{
+	struct lyd_node *sn = NULL;
+	char buf[8];
+	int rc;
+
+	if (!c->snmp)
+		return 0;
+	rc = ly_to_err(lyd_new_inner(srv, NULL, "snmp", 0, &sn));
+	if (rc == 0)
+		rc = add_term(sn, "agentx-socket", c->snmp_agentx_socket);
+	if (rc == 0) {
+		snprintf(buf, sizeof buf, "%u", (unsigned)c->snmp_threshold_pct);
+		rc = add_term(sn, "exhaustion-threshold-percent", buf);
+	}
+	return rc;
+}
+
 static int add_token(struct lyd_node *srv, const struct auth_token *t)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -655,6 +694,8 @@ static int build_tree(const struct ly_ctx *ctx, const struct netd_config *c, str
 		rc = add_tls(srv, c);
 	if (rc == 0)
 		rc = add_netconf(srv, c);
+	if (rc == 0)
+		rc = add_snmp(srv, c);
 	for (size_t i = 0; rc == 0 && i < c->n_users; i++)
 		rc = add_user(srv, c, &c->users[i]);
 	for (size_t i = 0; rc == 0 && i < c->n_tokens; i++)

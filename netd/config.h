@@ -42,6 +42,10 @@ struct netd_config {
 	char nc_host_key[4096];     /* "" = <store>/ssh_host_key */
 	struct config_ssh_key *ssh_keys;   /* users' authorized keys, in file order */
 	size_t n_ssh_keys;
+	/* NETD-MIB AgentX subagent (container snmp; absent = off) */
+	bool snmp;
+	char snmp_agentx_socket[4096];
+	uint8_t snmp_threshold_pct;   /* 1..100 */
 };
 
 /* Defaults (store ./var/netd, 127.0.0.1:8080, hold-down 3600, ...). */

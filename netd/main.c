@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "mibs/mib.h"
 #include "netd/netconf.h"
 #include "netd/netd.h"
 #include "netd/restconf.h"
@@ -47,6 +48,9 @@ static void usage(FILE *f)
 
 /* The command line, reapplied over the file on every reload. */
 static const struct opts *cmdline;
+
+/* The NETD-MIB subagent (container snmp), NULL when not configured. */
+static struct mib_agent *snmp_agent;
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
@@ -152,6 +156,10 @@ static void on_reload(struct loop *l, int signo, void *arg)
 	ipam_set_cfg(d->ipam, &(struct ipam_cfg){ .hold_down_s = d->cfg.hold_down_s });
 	rc_forget_answers(d->rc);
 	netconf_reload(d->nc, &d->cfg);
+	if (cfg.snmp != (snmp_agent != NULL) ||
+	    (snmp_agent && strcmp(cfg.snmp_agentx_socket, d->cfg.snmp_agentx_socket)))
+		log_warn("reload: snmp on/off and agentx-socket changes take effect after a restart");
+	mib_set_threshold(snmp_agent, d->cfg.snmp_threshold_pct);
 	if (apply_auth(d, &e) < 0)
 		log_err("reload: %s", e.msg);
 	else
@@ -201,8 +209,15 @@ static int open_modules(struct netd *d, struct netd_err *e)
 		return netd_err_set(e, rc, NULL, "writer: %s", netd_strerror(rc));
 	if ((rc = rc_start(d, &d->rc, e)) < 0)
 		return rc;
-	if (d->cfg.netconf)
-		return netconf_start(d, &d->nc, e);
+	if (d->cfg.netconf && (rc = netconf_start(d, &d->nc, e)) < 0)
+		return rc;
+	if (d->cfg.snmp) {
+		struct mib_source src = { .store = d->store, .mt = &d->mt, .ipam = d->ipam };
+		struct mib_cfg mc = { .agentx_socket = d->cfg.snmp_agentx_socket,
+				      .threshold_pct = d->cfg.snmp_threshold_pct };
+		if ((rc = mib_start(d->loop, &src, &mc, &snmp_agent, e)) < 0)
+			return rc;
+	}
 	return 0;
 }
 
@@ -211,6 +226,8 @@ static void close_modules(struct netd *d)
 	netconf_stop(d->nc);   /* first: it may still hand writes to the writer */
 	d->nc = NULL;
 	rc_stop(d->rc);
+	mib_stop(snmp_agent);  /* before the loop it watches fds on */
+	snmp_agent = NULL;
 	wr_free(d->writer);
 	loop_free(d->loop);
 	auth_free(d->auth);
@@ -253,6 +270,8 @@ int main(int argc, char **argv)
 		 d.cfg.listen_host, rc_port(d.rc), store_path(d.store));
 	if (d.nc)
 		log_info("NETCONF over SSH on %s port %u", d.cfg.nc_listen_host, netconf_port(d.nc));
+	if (snmp_agent)
+		log_info("NETD-MIB AgentX subagent of %s", d.cfg.snmp_agentx_socket);
 	notify_ready();
 	rc = loop_run(d.loop);
 	close_modules(&d);

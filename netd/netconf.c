@@ -23,6 +23,7 @@
 #include <nc_server.h>
 
 #include "core/log.h"
+#include "netd/metrics.h"
 #include "netd/ops.h"
 #include "netd/writer.h"
 #include "netd/yangctx.h"
@@ -221,9 +222,32 @@ static int host_key(struct ncs_server *s, struct netd_err *e)
 
 /* ----------------------------------------------------------------- replies */
 
+/* The error-tag of the <rpc-error> this thread built for the RPC it is
+ * answering (NULL = none: ok), for metrics. One RPC per thread at a time. */
+static _Thread_local const char *ncs_reply_tag;
+
+static const char *tag_name(NC_ERR tag)
+{
+	static const char *const names[] = {
+		[NC_ERR_IN_USE] = "in-use", [NC_ERR_INVALID_VALUE] = "invalid-value", [NC_ERR_TOO_BIG] = "too-big",
+		[NC_ERR_MISSING_ATTR] = "missing-attribute", [NC_ERR_BAD_ATTR] = "bad-attribute",
+		[NC_ERR_UNKNOWN_ATTR] = "unknown-attribute", [NC_ERR_MISSING_ELEM] = "missing-element",
+		[NC_ERR_BAD_ELEM] = "bad-element", [NC_ERR_UNKNOWN_ELEM] = "unknown-element",
+		[NC_ERR_UNKNOWN_NS] = "unknown-namespace", [NC_ERR_ACCESS_DENIED] = "access-denied",
+		[NC_ERR_LOCK_DENIED] = "lock-denied", [NC_ERR_RES_DENIED] = "resource-denied",
+		[NC_ERR_ROLLBACK_FAILED] = "rollback-failed", [NC_ERR_DATA_EXISTS] = "data-exists",
+		[NC_ERR_DATA_MISSING] = "data-missing", [NC_ERR_OP_NOT_SUPPORTED] = "operation-not-supported",
+		[NC_ERR_OP_FAILED] = "operation-failed", [NC_ERR_MALFORMED_MSG] = "malformed-message",
+	};
+	if ((unsigned)tag < sizeof names / sizeof names[0] && names[tag])
+		return names[tag];
+	return "operation-failed";
+}
+
 static struct nc_server_reply *reply_tag(const struct ly_ctx *ctx, NC_ERR tag, const char *path, const char *msg)
 {
 	struct lyd_node *e;
+	ncs_reply_tag = tag_name(tag);
 	switch (tag) {
 	case NC_ERR_DATA_EXISTS:
 	case NC_ERR_DATA_MISSING:
@@ -608,6 +632,7 @@ static struct nc_server_reply *do_lock(struct ncs_server *s, struct nc_session *
 		if (atomic_compare_exchange_strong(&s->d->nc_lock_sid, &holder, sid))
 			return nc_server_reply_ok();
 		struct lyd_node *e = nc_err(s->d->ly, NC_ERR_LOCK_DENIED, holder);
+		ncs_reply_tag = tag_name(NC_ERR_LOCK_DENIED);
 		snprintf(msg, sizeof msg, "the running datastore is locked by session %u", (unsigned)holder);
 		nc_err_set_msg(e, msg, "en");
 		return nc_server_reply_err(e);
@@ -650,7 +675,7 @@ static struct nc_server_reply *do_netd_rpc(struct ncs_server *s, struct nc_sessi
 	return reply;
 }
 
-static struct nc_server_reply *ncs_rpc(struct lyd_node *rpc, struct nc_session *ns)
+static struct nc_server_reply *ncs_answer(struct lyd_node *rpc, struct nc_session *ns)
 {
 	struct ncs_server *s = ncs_srv;
 	const char *mod = rpc->schema ? rpc->schema->module->name : "";
@@ -684,12 +709,27 @@ static struct nc_server_reply *ncs_rpc(struct lyd_node *rpc, struct nc_session *
 	return reply_msg(s, NC_ERR_OP_NOT_SUPPORTED, "this operation is not supported by netd");
 }
 
+/* Every RPC is counted and timed (metrics.h). */
+static struct nc_server_reply *ncs_measured(nc_rpc_clb answer, struct lyd_node *rpc, struct nc_session *ns)
+{
+	uint64_t t0 = metrics_now_ns();
+	ncs_reply_tag = NULL;
+	struct nc_server_reply *reply = answer(rpc, ns);
+	metrics_netconf(LYD_NAME(rpc), reply ? ncs_reply_tag : "operation-failed", metrics_now_ns() - t0);
+	return reply;
+}
+
+static struct nc_server_reply *ncs_rpc(struct lyd_node *rpc, struct nc_session *ns)
+{
+	return ncs_measured(ncs_answer, rpc, ns);
+}
+
 /* <get-schema> (ietf-netconf-monitoring). libnetconf2 2.0.24 has its own, but
  * its reply is printed from freed memory with libyang 2.1.30 (ASan:
  * heap-use-after-free in nc_ps_poll; a plain build aborts with "double
  * free" once yangcli asks for a schema), so netd answers it. Any
  * authenticated user may read schemas. */
-static struct nc_server_reply *ncs_get_schema(struct lyd_node *rpc, struct nc_session *ns)
+static struct nc_server_reply *ncs_answer_schema(struct lyd_node *rpc, struct nc_session *ns)
 {
 	struct ncs_server *s = ncs_srv;
 	struct lyd_node *n = NULL, *out = NULL;
@@ -745,6 +785,11 @@ static struct nc_server_reply *ncs_get_schema(struct lyd_node *rpc, struct nc_se
 	free(text);
 	log_debug("netconf: session %u: get-schema %s", (unsigned)nc_session_get_id(ns), id);
 	return nc_server_reply_data(out, NC_WD_EXPLICIT, NC_PARAMTYPE_FREE);
+}
+
+static struct nc_server_reply *ncs_get_schema(struct lyd_node *rpc, struct nc_session *ns)
+{
+	return ncs_measured(ncs_answer_schema, rpc, ns);
 }
 
 /* ---------------------------------------------------------------- threads */

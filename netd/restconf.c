@@ -26,6 +26,7 @@
 #include <microhttpd.h>
 
 #include "core/log.h"
+#include "netd/metrics.h"
 #include "netd/ops.h"
 #include "netd/rcpath.h"
 #include "netd/writer.h"
@@ -54,6 +55,8 @@ struct rc_cache {
 struct rc_req {
 	struct rc_server *srv;
 	struct MHD_Connection *conn;
+	uint64_t t0_ns;             /* the first call (headers read), for metrics */
+	unsigned status;            /* HTTP status queued, 0 = none yet */
 	char method[16];
 	char *url;
 	int auth_rc;
@@ -190,7 +193,7 @@ static char *error_body(const struct ops_result *r)
 	return n < 0 ? NULL : body;
 }
 
-static enum MHD_Result queue_text(struct MHD_Connection *c, unsigned status, const char *type, char *body)
+static enum MHD_Result queue_text(struct rc_req *rq, unsigned status, const char *type, char *body)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(body ? strlen(body) : 0, body,
 								     body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
@@ -203,8 +206,10 @@ static enum MHD_Result queue_text(struct MHD_Connection *c, unsigned status, con
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (status == 401)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"netd\", Bearer realm=\"netd\"");
-	enum MHD_Result ret = MHD_queue_response(c, status, resp);
+	enum MHD_Result ret = MHD_queue_response(rq->conn, status, resp);
 	MHD_destroy_response(resp);
+	if (ret == MHD_YES)
+		rq->status = status;
 	return ret;
 }
 
@@ -215,7 +220,7 @@ static enum MHD_Result queue_result(struct rc_req *rq)
 		ops_result_from_err(r);
 		if (r->status < 400)
 			r->status = 500;
-		return queue_text(rq->conn, (unsigned)r->status, JSON_TYPE, error_body(r));
+		return queue_text(rq, (unsigned)r->status, JSON_TYPE, error_body(r));
 	}
 	if (r->status == 201 && r->location[0]) {
 		char uri[RC_PATH_MAX + 32];
@@ -227,13 +232,15 @@ static enum MHD_Result queue_result(struct rc_req *rq)
 			MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, uri);
 			enum MHD_Result ret = MHD_queue_response(rq->conn, 201, resp);
 			MHD_destroy_response(resp);
+			if (ret == MHD_YES)
+				rq->status = 201;
 			return ret;
 		}
 	}
 	/* for HEAD, libmicrohttpd sends the headers of this body without it */
 	char *body = r->body;
 	r->body = NULL;
-	return queue_text(rq->conn, (unsigned)(r->status ? r->status : 200), JSON_TYPE, body);
+	return queue_text(rq, (unsigned)(r->status ? r->status : 200), JSON_TYPE, body);
 }
 
 static enum MHD_Result queue_error(struct rc_req *rq, int status, const char *tag, int code, const char *fmt, ...)
@@ -250,7 +257,7 @@ static enum MHD_Result queue_error(struct rc_req *rq, int status, const char *ta
 	netd_err_set(&rq->res.err, code, NULL, "%s", msg);
 	rq->res.status = status;
 	rq->res.error_tag = tag;
-	return queue_text(rq->conn, (unsigned)status, JSON_TYPE, error_body(&rq->res));
+	return queue_text(rq, (unsigned)status, JSON_TYPE, error_body(&rq->res));
 }
 
 /* ------------------------------------------------------------------- auth */
@@ -358,7 +365,7 @@ static enum MHD_Result answer_host_meta(struct rc_req *rq)
 {
 	char *body = strdup("<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'>\n"
 			    "  <Link rel='restconf' href='/restconf'/>\n</XRD>\n");
-	return queue_text(rq->conn, 200, "application/xrd+xml", body);
+	return queue_text(rq, 200, "application/xrd+xml", body);
 }
 
 static enum MHD_Result answer_root(struct rc_req *rq, const char *rest)
@@ -374,7 +381,23 @@ static enum MHD_Result answer_root(struct rc_req *rq, const char *rest)
 			      "\"netd:release-address\":[null],\"netd:rename-node\":[null]}}\n");
 	else
 		return queue_error(rq, 404, "invalid-value", NETD_ENOTFOUND, "no such resource: %s", rq->url);
-	return queue_text(rq->conn, 200, JSON_TYPE, body);
+	return queue_text(rq, 200, JSON_TYPE, body);
+}
+
+/* GET /metrics: Prometheus text format 0.0.4 (decisions.md D20). */
+static enum MHD_Result answer_metrics(struct rc_req *rq)
+{
+	struct metrics_snapshot snap;
+	if (strcmp(rq->method, "GET") && strcmp(rq->method, "HEAD"))
+		return queue_error(rq, 405, "operation-not-supported", NETD_EUNSUPPORTED, "%s", "/metrics takes GET");
+	int rc = metrics_collect(rq->srv->d, &snap);
+	if (rc < 0)
+		return queue_error(rq, 500, "operation-failed", rc, "cannot read the figures: %s", netd_strerror(rc));
+	char *body = metrics_format(&snap);
+	metrics_snapshot_clear(&snap);
+	if (!body)
+		return queue_error(rq, 500, "operation-failed", -ENOMEM, "%s", "out of memory");
+	return queue_text(rq, 200, METRICS_CONTENT_TYPE, body);
 }
 
 static enum MHD_Result answer_get(struct rc_req *rq, const char *uri)
@@ -462,8 +485,12 @@ static enum MHD_Result dispatch(struct rc_req *rq)
 		MHD_add_response_header(resp, "Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
 		enum MHD_Result ret = MHD_queue_response(rq->conn, 200, resp);
 		MHD_destroy_response(resp);
+		if (ret == MHD_YES)
+			rq->status = 200;
 		return ret;
 	}
+	if (!strcmp(url, "/metrics"))
+		return answer_metrics(rq);
 	char bad[64];
 	if (!query_params_ok(rq->conn, bad, sizeof bad))
 		return queue_error(rq, 400, "invalid-value", NETD_EINVAL,
@@ -499,6 +526,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rq = calloc(1, sizeof *rq);
 		if (!rq)
 			return MHD_NO;
+		rq->t0_ns = metrics_now_ns();
 		rq->srv = cls;
 		rq->conn = conn;
 		snprintf(rq->method, sizeof rq->method, "%s", method);
@@ -543,6 +571,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct rc_req *rq = *con_cls;
 	if (!rq)
 		return;
+	if (rq->status)   /* answered (sent, or the client went away while it was) */
+		metrics_restconf(rq->method, rq->status, metrics_now_ns() - rq->t0_ns);
 	ops_result_clear(&rq->res);
 	ops_prep_free(rq->prep);
 	free(rq->body);

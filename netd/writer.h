@@ -35,4 +35,15 @@ void wr_drain(struct writer *w);
 /* Counters for status and metrics. */
 void wr_stats(struct writer *w, uint64_t *batches, uint64_t *jobs);
 
+/* Everything the writer counts, since start. The ipam figures count only
+ * jobs whose change was committed (ipam_tally around each job). */
+struct wr_counters {
+	uint64_t batches, jobs;      /* committed or not */
+	uint64_t queued;             /* jobs waiting now (a gauge) */
+	uint64_t allocated;          /* addresses made active (new, or taken back from hold-down) */
+	uint64_t released;           /* addresses put in hold-down */
+	uint64_t exhausted;          /* jobs refused with NETD_EEXHAUSTED */
+};
+void wr_counters(struct writer *w, struct wr_counters *out);
+
 #endif

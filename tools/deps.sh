@@ -13,7 +13,8 @@ liblmdb-dev lmdb-utils libmicrohttpd-dev libyang2-dev libyang2-tools libcmocka-d
 libssl-dev libcrypt-dev libcurl4-openssl-dev curl jq wrk iproute2 libnl-3-dev libnl-route-3-dev
 knot knot-dnsutils bind9 bind9-dnsutils
 libnetconf2-dev libssh-dev libyuma-base python3-ncclient yangcli openssh-client
-qemu-system-x86 busybox-static cpio"
+qemu-system-x86 busybox-static cpio
+snmpd snmp snmptrapd smitools libsnmp-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
