@@ -114,7 +114,9 @@ class Client:
         return []
 
     def request(self, method, path, body=None, headers=()):
-        args = ['curl', '-sS', '-X', method, '-o', '-', '-w', '\n%{http_code}', self.base + path]
+        # HEAD with -X would make curl wait for the body Content-Length announces
+        verb = ['--head'] if method == 'HEAD' else ['-X', method]
+        args = ['curl', '-sS'] + verb + ['-o', '-', '-w', '\n%{http_code}', self.base + path]
         args += self._auth_args()
         for h in headers:
             args += ['-H', h]
