@@ -374,24 +374,80 @@ static void ops_text(const struct cdt_changes *ch, char *buf, size_t len)
 	}
 }
 
+/* ENSLAVE changes as "dev:master:old_master:master_is_bond:was_up" words. */
+static void enslave_text(const struct cdt_changes *ch, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < ch->n; i++) {
+		const struct cdt_change *c = &ch->v[i];
+		size_t l = strlen(buf);
+		if (c->op != CDT_CHG_ENSLAVE)
+			continue;
+		snprintf(buf + l, len - l, "%s%s:%s:%s:%d:%d", l ? " " : "", c->dev, c->master, c->old_master,
+			 c->master_is_bond, c->was_up);
+	}
+}
+
 struct diff_case {
 	const char *title;
-	int have, want;       /* node_plan variants; have -1 = bare NICs only */
+	int have, want;       /* node_plan variants; have -1 = bare NICs only, -2 = stale bond (stale_bond()) */
 	const char *ops;
+	const char *enslaves; /* enslave_text(), NULL = not checked */
 };
 
 static const struct diff_case diffs[] = {
-	{ "no-op", 0, 0, "" },
+	{ "no-op", 0, 0, "", NULL },
 	{ "create from scratch", -1, 0,
 	  /* MTU none (NICs at 1500); creates bond, VLAN, bridge; enslave; addresses; route */
 	  "5:bond-intf1 5:bond-intf1.200 5:br-storage 6:eth1 6:eth2 6:bond-intf1.200 "
-	  "8:eth0 8:br-storage 9:eth0" },
-	{ "add a network", 0, 1, "5:bond-intf1.300 8:bond-intf1.300" },
-	{ "remove a network", 1, 0, "10:bond-intf1.300" },
-	{ "MTU grows: lower first (bond ports follow their bond)", 0, 2, "4:bond-intf1 4:bond-intf1.200 4:br-storage" },
-	{ "MTU shrinks: upper first", 2, 0, "4:br-storage 4:bond-intf1.200 4:bond-intf1" },
-	{ "address change", 0, 3, "2:eth0 8:eth0" },
+	  "8:eth0 8:br-storage 9:eth0", NULL },
+	{ "add a network", 0, 1, "5:bond-intf1.300 8:bond-intf1.300", NULL },
+	{ "remove a network", 1, 0, "10:bond-intf1.300", NULL },
+	{ "MTU grows: lower first (bond ports follow their bond)", 0, 2, "4:bond-intf1 4:bond-intf1.200 4:br-storage",
+	  NULL },
+	{ "MTU shrinks: upper first", 2, 0, "4:br-storage 4:bond-intf1.200 4:bond-intf1", NULL },
+	{ "address change", 0, 3, "2:eth0 8:eth0", NULL },
+	/* release_ports(): the foreign ports eth5/eth6 of the stale bond are
+	 * released (master "", down/up cycle so they end up up) before the bond
+	 * is deleted; eth0, also its port but planned, leaves it once, through
+	 * diff_master, not a second time through release_ports. */
+	{ "stale bond: its ports released before it goes, planned port once", -2, 0,
+	  "6:eth5 6:eth6 6:eth0 10:bond-old",
+	  "eth5::bond-old:1:1 eth6::bond-old:1:1 eth0::bond-old:1:1" },
 };
+
+/* The base node as applied, plus a stale netd bond "bond-old" (conduit
+ * intf9, no longer planned) whose ports are two foreign NICs eth5 and eth6
+ * and the planned NIC eth0. */
+static void stale_bond(struct cdt_actual *a)
+{
+	struct cdt_plan p;
+	node_plan(0, &p);
+	actual_of(&p, a);     /* room for 4 more links */
+	cdt_plan_clear(&p);
+	struct cdt_alink *b = &a->links[a->n_links++];
+	memset(b, 0, sizeof *b);
+	snprintf(b->name, sizeof b->name, "bond-old");
+	b->ifindex = 50;
+	b->kind = CDT_DEV_BOND;
+	b->mtu = 1500;
+	b->up = true;
+	snprintf(b->alias, sizeof b->alias, "netd:intf9");
+	b->bond_mode = TEAM_802_3AD;
+	b->miimon = CDT_MIIMON;
+	static const char *const ports[] = { "eth5", "eth6" };
+	for (int i = 0; i < 2; i++) {
+		struct cdt_alink *l = &a->links[a->n_links++];
+		memset(l, 0, sizeof *l);
+		snprintf(l->name, sizeof l->name, "%s", ports[i]);
+		l->ifindex = 51 + i;
+		l->kind = CDT_DEV_NIC;
+		l->mtu = 1500;
+		l->up = true;
+		l->master = b->ifindex;
+	}
+	((struct cdt_alink *)cdt_actual_link(a, "eth0"))->master = b->ifindex;
+}
 
 static void bare_nics(struct cdt_actual *a)
 {
@@ -419,7 +475,9 @@ static void test_diffs(void **state)
 		struct cdt_changes ch = { 0 };
 		char got[1024];
 		print_message("diff: %s\n", t->title);
-		if (t->have < 0) {
+		if (t->have == -2) {
+			stale_bond(&act);
+		} else if (t->have < 0) {
 			bare_nics(&act);
 		} else {
 			node_plan(t->have, &have);
@@ -429,6 +487,10 @@ static void test_diffs(void **state)
 		assert_int_equal(cdt_diff(&want, &act, &ch, NULL), 0);
 		ops_text(&ch, got, sizeof got);
 		assert_string_equal(got, t->ops);
+		if (t->enslaves) {
+			enslave_text(&ch, got, sizeof got);
+			assert_string_equal(got, t->enslaves);
+		}
 		cdt_changes_clear(&ch);
 		/* applying the plan's own picture gives no change */
 		cdt_actual_clear(&act);

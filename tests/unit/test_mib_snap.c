@@ -1,0 +1,577 @@
+/* tests/unit/test_mib_snap.c — mibs/snap.c: OID order, the exact decimal
+ * helpers, utilization percent, and the snapshot built from a real store in
+ * a temporary directory (filled through core/ and ipam/ as netd does).
+ *
+ * Not covered here: the edge-triggered threshold logic (check_thresholds in
+ * mibs/agentx.c) is static and sends through net-snmp, so it is not
+ * reachable without an agent; what it consumes (mib_range_fig.util_pct) is.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/addr.h"
+#include "core/err.h"
+#include "core/model.h"
+#include "core/store.h"
+#include "ipam/ipam.h"
+#include "mibs/snap.h"
+
+#define NOW 1000000u
+#define N_ARCS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- mib_oid_cmp ---- */
+
+struct oid_case {
+	uint32_t a[6];
+	size_t an;
+	uint32_t b[6];
+	size_t bn;
+	int want;   /* sign */
+};
+
+static const struct oid_case oid_cases[] = {
+	{ { 0 }, 0, { 0 }, 0, 0 },
+	{ { 1, 3, 6 }, 3, { 1, 3, 6 }, 3, 0 },
+	{ { 1, 3 }, 2, { 1, 3, 6 }, 3, -1 },                 /* prefix: shorter first */
+	{ { 0 }, 0, { 0 }, 1, -1 },
+	{ { 1, 3, 7 }, 3, { 1, 3, 6, 9 }, 4, 1 },           /* arc decides before length */
+	{ { 1, 2, 9, 9 }, 4, { 1, 3 }, 2, -1 },
+	{ { 1, 0x80000000u }, 2, { 1, 1 }, 2, 1 },           /* arcs are unsigned */
+	{ { 1, 0xffffffffu }, 2, { 1, 0xfffffffeu, 5 }, 3, 1 },
+	{ { 5, 1 }, 2, { 5, 2 }, 2, -1 },
+};
+
+static int sign(int v)
+{
+	return (v > 0) - (v < 0);
+}
+
+static void test_oid_cmp(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N_ARCS(oid_cases); i++) {
+		const struct oid_case *t = &oid_cases[i];
+		print_message("oid_cmp case %zu\n", i);
+		assert_int_equal(sign(mib_oid_cmp(t->a, t->an, t->b, t->bn)), t->want);
+		assert_int_equal(sign(mib_oid_cmp(t->b, t->bn, t->a, t->an)), -t->want);   /* antisymmetric */
+	}
+}
+
+/* ---- mib_dec_add ---- */
+
+#define P64 "18446744073709551616"                        /* 2^64 */
+#define P128M1 "340282366920938463463374607431768211455"  /* 2^128 - 1 */
+
+struct add_case {
+	const char *a, *b;
+	size_t cap;
+	int rc;
+	const char *want;
+};
+
+static const struct add_case add_cases[] = {
+	{ "0", "0", 64, 0, "0" },
+	{ "0", "7", 64, 0, "7" },
+	{ "1", "9", 64, 0, "10" },
+	{ "999", "1", 64, 0, "1000" },                      /* carry through every digit */
+	{ "1", "999", 64, 0, "1000" },                      /* shorter first operand */
+	{ "007", "3", 64, 0, "10" },                        /* leading zeros dropped */
+	{ "000", "000", 64, 0, "0" },
+	{ "4294967296", "4294967296", 64, 0, "8589934592" },
+	{ P64, P64, 64, 0, "36893488147419103232" },         /* two /64 ranges: past uint64 */
+	{ "18446744073709551615", "1", 64, 0, P64 },        /* UINT64_MAX + 1 */
+	{ P128M1, "1", 64, 0, "340282366920938463463374607431768211456" },
+	{ P128M1, P128M1, ADDR_DECIMAL_MAX + 1, 0, "680564733841876926926749214863536422910" },
+	{ "99", "1", 4, 0, "100" },                         /* exact fit: 3 digits + NUL */
+	{ "99", "1", 3, NETD_EINVAL, NULL },                /* one short */
+	{ "12a", "1", 64, NETD_EINVAL, NULL },              /* not a digit */
+	{ "1", "-1", 64, NETD_EINVAL, NULL },
+	{ "?", "5", 64, NETD_EINVAL, NULL },                /* the "unknown" marker snap.c writes */
+};
+
+static void test_dec_add(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N_ARCS(add_cases); i++) {
+		const struct add_case *t = &add_cases[i];
+		char out[128];
+		print_message("dec_add %s + %s (cap %zu)\n", t->a, t->b, t->cap);
+		memset(out, 'x', sizeof out);
+		out[sizeof out - 1] = '\0';
+		assert_int_equal(mib_dec_add(t->a, t->b, out, t->cap), t->rc);
+		if (t->want)
+			assert_string_equal(out, t->want);
+		else
+			assert_int_equal(out[0], 'x');   /* nothing written on failure */
+	}
+	/* in place, as add_network() accumulates: out aliases a */
+	char acc[ADDR_DECIMAL_MAX + 2] = "0";
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(mib_dec_add(acc, P64, acc, sizeof acc), 0);
+	assert_string_equal(acc, "55340232221128654848");
+}
+
+/* ---- mib_util_pct ---- */
+
+struct pct_case {
+	uint64_t taken;
+	const char *size;
+	unsigned want;
+};
+
+static const struct pct_case pct_cases[] = {
+	{ 0, "0", 0 },
+	{ 5, "0", 0 },                                      /* empty range: 0, no division */
+	{ 5, "", 0 },
+	{ 0, "10", 0 },
+	{ 5, "10", 50 },
+	{ 1, "3", 33 },                                     /* floor */
+	{ 2, "3", 66 },
+	{ 99, "100", 99 },
+	{ 10, "10", 100 },
+	{ 11, "10", 100 },                                  /* clamped */
+	{ 1, "12a", 0 },                                    /* not a number */
+	{ 1, "?", 0 },
+	{ UINT64_MAX, "18446744073709551615", 100 },        /* taken * 100 overflows 64 bits */
+	{ UINT64_MAX, P64, 99 },
+	{ UINT64_MAX / 2, "18446744073709551615", 49 },
+	{ 1ull << 62, P64, 25 },
+	{ UINT64_MAX, P128M1, 0 },                          /* 2^128 - 1 still fits */
+	{ UINT64_MAX, "340282366920938463463374607431768211456", 0 },   /* 2^128: beyond */
+	{ 1, "340282366920938463463374607431768211457", 0 },            /* 2^128 + 1: must not wrap to 1 */
+	{ UINT64_MAX, "99999999999999999999999999999999999999999999", 0 },
+};
+
+static void test_util_pct(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N_ARCS(pct_cases); i++) {
+		const struct pct_case *t = &pct_cases[i];
+		print_message("util_pct %llu / %s\n", (unsigned long long)t->taken, t->size);
+		assert_int_equal(mib_util_pct(t->taken, t->size), t->want);
+	}
+}
+
+/* ---- mib_object_served ---- */
+
+struct served_case {
+	uint32_t tail[5];   /* arcs after netdMIB */
+	size_t n;
+	bool want;
+};
+
+static const struct served_case served_cases[] = {
+	{ { 1, 1, 1, 0 }, 4, true },            /* netdNetworks.0 */
+	{ { 1, 1, 5, 0 }, 4, true },            /* netdExhaustionThreshold.0 */
+	{ { 1, 1, 6, 0 }, 4, false },           /* not served */
+	{ { 1, 1, 0, 0 }, 4, false },
+	{ { 1, 2, 1, 2 }, 4, true },            /* netdNetworkVlan */
+	{ { 1, 2, 1, 7, 5 }, 5, true },         /* netdNetworkFree.<row> */
+	{ { 1, 2, 1, 1 }, 4, false },           /* index column */
+	{ { 1, 2, 1, 8 }, 4, false },
+	{ { 1, 2, 2, 4 }, 4, false },
+	{ { 1, 3, 1, 3 }, 4, true },            /* netdRangeName */
+	{ { 1, 3, 1, 11 }, 4, true },           /* netdRangeUtilization */
+	{ { 1, 3, 1, 12 }, 4, false },
+	{ { 1, 3, 1, 2 }, 4, false },
+	{ { 1, 4, 1, 3 }, 4, false },           /* DNS etc.: defined, not served */
+	{ { 2, 1, 1, 0 }, 4, false },
+	{ { 1, 1, 1 }, 3, false },              /* too short */
+};
+
+static void test_object_served(void **state)
+{
+	static const uint32_t base[] = { MIB_BASE_ARCS };
+	(void)state;
+	for (size_t i = 0; i < N_ARCS(served_cases); i++) {
+		uint32_t oid[MIB_BASE_LEN + 5];
+		memcpy(oid, base, sizeof base);
+		memcpy(oid + MIB_BASE_LEN, served_cases[i].tail, served_cases[i].n * sizeof *oid);
+		print_message("served case %zu\n", i);
+		assert_int_equal(mib_object_served(oid, MIB_BASE_LEN + served_cases[i].n), served_cases[i].want);
+	}
+	uint32_t other[MIB_BASE_LEN + 4] = { 1, 3, 6, 1, 4, 1, 32473, 2, 1, 1, 1, 0 };   /* not under netdMIB */
+	assert_false(mib_object_served(other, N_ARCS(other)));
+}
+
+/* ---- the snapshot, from a real store ---- */
+
+struct fx {
+	char dir[64];
+	struct store *s;
+	struct model_tables m;
+	struct ipam *ip;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	struct store_opts opts = { .no_sync = true };
+	struct netd_err e = { 0 };
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof f->dir, "/tmp/netd-test-mibsnap-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(store_open(f->dir, &opts, &f->s, &e), 0);
+	assert_int_equal(model_open(f->s, &f->m), 0);
+	assert_int_equal(ipam_open(f->s, &f->m, NULL, &f->ip), 0);
+	*state = f;
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	ipam_close(f->ip);
+	store_close(f->s);
+	nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static struct addr A(const char *s)
+{
+	struct addr a;
+
+	assert_int_equal(addr_parse(s, &a), 0);
+	return a;
+}
+
+static void add_range(struct model_range **rs, size_t *n, const char *name, const char *first, const char *last)
+{
+	*rs = realloc(*rs, (*n + 1) * sizeof **rs);
+	assert_non_null(*rs);
+	struct model_range *r = &(*rs)[(*n)++];
+	memset(r, 0, sizeof *r);
+	snprintf(r->name, sizeof r->name, "%s", name);
+	r->first = A(first);
+	r->last = A(last);
+}
+
+struct op {
+	struct fx *f;
+	struct model_network *net;
+	struct model_node *node;
+	struct ipam_request rq;
+	struct addr addr;
+	struct netd_err e;
+};
+
+static int net_put_fn(struct store_txn *t, void *arg)
+{
+	struct op *o = arg;
+	return ipam_network_put(o->f->ip, t, NULL, o->net, NOW, &o->e);
+}
+
+static int node_put_fn(struct store_txn *t, void *arg)
+{
+	struct op *o = arg;
+	int rc = ipam_node_sync(o->f->ip, t, NULL, o->node, NOW, &o->e);
+	return rc ? rc : model_node_put(&o->f->m, t, NULL, o->node, &o->e);
+}
+
+static int alloc_fn(struct store_txn *t, void *arg)
+{
+	struct op *o = arg;
+	return ipam_alloc(o->f->ip, t, &o->rq, NOW, &o->addr, &o->e);
+}
+
+static int release_fn(struct store_txn *t, void *arg)
+{
+	struct op *o = arg;
+	return ipam_release(o->f->ip, t, o->rq.network, &o->addr, NOW, &o->e);
+}
+
+static void run(struct fx *f, int (*fn)(struct store_txn *, void *), struct op *o)
+{
+	o->f = f;
+	int rc = store_update(f->s, fn, o);
+	if (rc)
+		print_error("op: %d %s: %s\n", rc, o->e.path, o->e.msg);
+	assert_int_equal(rc, 0);
+}
+
+/* "admin": v4 10.0.0.0/24, range hosts 10.0.0.10..19 (10 addresses); a node
+ * and two VIPs allocated, one VIP released: used 2, held 1, 30 %.
+ * "big": v4 range "v4" of 4 addresses and two /64-sized v6 ranges, 2^64
+ * each: the network's size 2^65 + 4 exceeds every 64-bit figure, and the
+ * range index counts per family (v4 1; v6 1, 2). */
+static void fill(struct fx *f)
+{
+	struct model_network admin, big;
+	struct op o;
+
+	memset(&admin, 0, sizeof admin);
+	snprintf(admin.name, sizeof admin.name, "admin");
+	admin.team_mode = TEAM_802_3AD;
+	admin.vlan = 42;
+	admin.use_vlan = true;
+	admin.has_v4 = true;
+	assert_int_equal(prefix_parse("10.0.0.0/24", true, &admin.v4_subnet), 0);
+	add_range(&admin.v4_ranges, &admin.n_v4_ranges, "hosts", "10.0.0.10", "10.0.0.19");
+	memset(&o, 0, sizeof o);
+	o.net = &admin;
+	run(f, net_put_fn, &o);
+	free(admin.v4_ranges);
+
+	memset(&big, 0, sizeof big);
+	snprintf(big.name, sizeof big.name, "big");
+	big.team_mode = TEAM_802_3AD;
+	big.has_v4 = true;
+	assert_int_equal(prefix_parse("10.1.0.0/24", true, &big.v4_subnet), 0);
+	add_range(&big.v4_ranges, &big.n_v4_ranges, "v4", "10.1.0.1", "10.1.0.4");
+	big.v6_mode = MODEL_V6_EXPLICIT;
+	assert_int_equal(prefix_parse("fd00::/48", true, &big.v6_prefix), 0);
+	add_range(&big.v6_ranges, &big.n_v6_ranges, "a", "fd00:0:0:1::", "fd00:0:0:1:ffff:ffff:ffff:ffff");
+	add_range(&big.v6_ranges, &big.n_v6_ranges, "b", "fd00:0:0:2::", "fd00:0:0:2:ffff:ffff:ffff:ffff");
+	memset(&o, 0, sizeof o);
+	o.net = &big;
+	run(f, net_put_fn, &o);
+	free(big.v4_ranges);
+	free(big.v6_ranges);
+
+	struct model_node n1;
+	struct model_attach at;
+	memset(&n1, 0, sizeof n1);
+	memset(&at, 0, sizeof at);
+	snprintf(n1.name, sizeof n1.name, "n1");
+	snprintf(at.network, sizeof at.network, "admin");
+	n1.nets = &at;
+	n1.n_nets = 1;
+	memset(&o, 0, sizeof o);
+	o.node = &n1;
+	run(f, node_put_fn, &o);
+
+	static const char *const vips[] = { "vip1", "vip2" };
+	struct addr got[2];
+	for (int i = 0; i < 2; i++) {
+		memset(&o, 0, sizeof o);
+		o.rq = (struct ipam_request){ .network = "admin", .family = ADDR_V4, .owner_kind = OWNER_VIP,
+					      .owner = vips[i] };
+		run(f, alloc_fn, &o);
+		got[i] = o.addr;
+	}
+	memset(&o, 0, sizeof o);
+	o.rq.network = "admin";
+	o.addr = got[1];
+	run(f, release_fn, &o);
+}
+
+/* netdMIB.1.<table>.1.<col>.<len>.<name>[.<fam>.<idx>] */
+static size_t row_oid(uint32_t *oid, uint32_t table, uint32_t col, const char *name, uint32_t fam, uint32_t idx)
+{
+	static const uint32_t base[] = { MIB_BASE_ARCS };
+	size_t n = MIB_BASE_LEN, nl = strlen(name);
+	memcpy(oid, base, sizeof base);
+	oid[n++] = 1;
+	oid[n++] = table;
+	oid[n++] = 1;
+	oid[n++] = col;
+	oid[n++] = (uint32_t)nl;
+	for (size_t i = 0; i < nl; i++)
+		oid[n++] = (uint8_t)name[i];
+	if (fam) {
+		oid[n++] = fam;
+		oid[n++] = idx;
+	}
+	return n;
+}
+
+static size_t scalar_oid(uint32_t *oid, uint32_t id)
+{
+	static const uint32_t base[] = { MIB_BASE_ARCS };
+	memcpy(oid, base, sizeof base);
+	oid[MIB_BASE_LEN] = 1;
+	oid[MIB_BASE_LEN + 1] = 1;
+	oid[MIB_BASE_LEN + 2] = id;
+	oid[MIB_BASE_LEN + 3] = 0;
+	return MIB_BASE_LEN + 4;
+}
+
+/* What the snapshot must serve; table 0 = scalar (col = its id). */
+struct want_val {
+	uint32_t table, col;
+	const char *name;
+	uint32_t fam, idx;
+	uint8_t type;
+	uint64_t num;
+	const char *str;
+};
+
+static const struct want_val wants[] = {
+	{ 0, 1, NULL, 0, 0, MIB_T_GAUGE, 2, NULL },          /* netdNetworks */
+	{ 0, 2, NULL, 0, 0, MIB_T_GAUGE, 1, NULL },          /* netdNodes */
+	{ 0, 3, NULL, 0, 0, MIB_T_GAUGE, 2, NULL },          /* active: node + vip1 */
+	{ 0, 4, NULL, 0, 0, MIB_T_GAUGE, 1, NULL },          /* held: vip2 */
+	{ 0, 5, NULL, 0, 0, MIB_T_UNSIGNED, 80, NULL },      /* threshold as given */
+	{ 2, 2, "admin", 0, 0, MIB_T_UNSIGNED, 42, NULL },
+	{ 2, 3, "admin", 0, 0, MIB_T_GAUGE, 1, NULL },
+	{ 2, 4, "admin", 0, 0, MIB_T_STRING, 0, "10" },
+	{ 2, 5, "admin", 0, 0, MIB_T_GAUGE, 2, NULL },
+	{ 2, 6, "admin", 0, 0, MIB_T_GAUGE, 1, NULL },
+	{ 2, 7, "admin", 0, 0, MIB_T_STRING, 0, "7" },
+	{ 2, 3, "big", 0, 0, MIB_T_GAUGE, 3, NULL },
+	{ 2, 4, "big", 0, 0, MIB_T_STRING, 0, "36893488147419103236" },   /* 4 + 2^64 + 2^64, exact */
+	{ 2, 7, "big", 0, 0, MIB_T_STRING, 0, "36893488147419103236" },
+	{ 3, 3, "admin", 1, 1, MIB_T_STRING, 0, "hosts" },
+	{ 3, 4, "admin", 1, 1, MIB_T_STRING, 0, "admin" },
+	{ 3, 5, "admin", 1, 1, MIB_T_STRING, 0, "10.0.0.10" },
+	{ 3, 6, "admin", 1, 1, MIB_T_STRING, 0, "10.0.0.19" },
+	{ 3, 7, "admin", 1, 1, MIB_T_STRING, 0, "10" },
+	{ 3, 8, "admin", 1, 1, MIB_T_GAUGE, 2, NULL },
+	{ 3, 9, "admin", 1, 1, MIB_T_GAUGE, 1, NULL },
+	{ 3, 10, "admin", 1, 1, MIB_T_STRING, 0, "7" },
+	{ 3, 11, "admin", 1, 1, MIB_T_GAUGE, 30, NULL },     /* (used + held) / size */
+	{ 3, 3, "big", 1, 1, MIB_T_STRING, 0, "v4" },
+	{ 3, 7, "big", 1, 1, MIB_T_STRING, 0, "4" },
+	{ 3, 3, "big", 2, 1, MIB_T_STRING, 0, "a" },
+	{ 3, 3, "big", 2, 2, MIB_T_STRING, 0, "b" },
+	{ 3, 7, "big", 2, 2, MIB_T_STRING, 0, P64 },
+	{ 3, 11, "big", 2, 1, MIB_T_GAUGE, 0, NULL },
+};
+
+static void test_snap_build(void **state)
+{
+	struct fx *f = *state;
+	struct mib_snap s = { 0 };
+	uint32_t oid[MIB_OID_MAX];
+	size_t len;
+
+	fill(f);
+	assert_int_equal(mib_snap_build(&(struct mib_source){ .store = f->s, .mt = &f->m, .ipam = f->ip }, 80, &s), 0);
+	/* 5 scalars, 6 columns per network, 9 per range */
+	assert_int_equal(s.n, 5 + 2 * 6 + 4 * 9);
+
+	/* strictly ascending: GETNEXT depends on it, and no OID twice */
+	for (size_t i = 1; i < s.n; i++)
+		assert_true(mib_oid_cmp(s.v[i - 1].oid, s.v[i - 1].len, s.v[i].oid, s.v[i].len) < 0);
+
+	for (size_t i = 0; i < N_ARCS(wants); i++) {
+		const struct want_val *w = &wants[i];
+		len = w->table ? row_oid(oid, w->table, w->col, w->name, w->fam, w->idx) : scalar_oid(oid, w->col);
+		print_message("want %u.%u %s %u.%u\n", w->table, w->col, w->name ? w->name : "", w->fam, w->idx);
+		const struct mib_val *v = mib_snap_get(&s, oid, len);
+		assert_non_null(v);
+		assert_true(mib_object_served(v->oid, v->len));
+		assert_int_equal(v->type, w->type);
+		if (w->str)
+			assert_string_equal(v->str, w->str);
+		else
+			assert_int_equal(v->num, w->num);
+	}
+
+	/* rows are ordered by OID, and a name index is length first: "big"
+	 * (3) comes before "admin" (5) in every column */
+	len = row_oid(oid, 2, 4, "", 0, 0) - 1;   /* netdNetworkSize, no index */
+	const struct mib_val *v = mib_snap_next(&s, oid, len, false);
+	assert_non_null(v);
+	assert_int_equal(v->oid[len], 3);
+	assert_string_equal(v->str, "36893488147419103236");
+	v = mib_snap_next(&s, v->oid, v->len, false);
+	assert_non_null(v);
+	assert_int_equal(v->oid[len], 5);
+	assert_string_equal(v->str, "10");
+	v = mib_snap_next(&s, v->oid, v->len, false);   /* off the column: next column, first row */
+	assert_non_null(v);
+	assert_int_equal(v->oid[len - 1], 5);
+	assert_int_equal(v->oid[len], 3);
+
+	/* GET of an absent instance; GETNEXT inclusive/exclusive at a value */
+	len = row_oid(oid, 2, 4, "nope", 0, 0);
+	assert_null(mib_snap_get(&s, oid, len));
+	len = scalar_oid(oid, 5);
+	assert_int_equal(mib_snap_next(&s, oid, len, true)->num, 80);
+	v = mib_snap_next(&s, oid, len, false);
+	assert_non_null(v);
+	assert_int_equal(v->oid[MIB_BASE_LEN + 1], 2);   /* scalars end, the network table follows */
+	/* after everything: nothing */
+	assert_null(mib_snap_next(&s, s.v[s.n - 1].oid, s.v[s.n - 1].len, false));
+	assert_true(mib_snap_next(&s, s.v[s.n - 1].oid, s.v[s.n - 1].len, true) == &s.v[s.n - 1]);
+
+	/* the ranges the threshold logic walks, and their varbind OIDs */
+	assert_int_equal(s.n_ranges, 4);
+	size_t seen = 0;
+	for (size_t i = 0; i < s.n_ranges; i++) {
+		const struct mib_range_fig *r = &s.ranges[i];
+		if (!strcmp(r->network, "admin")) {
+			assert_int_equal(r->family, 1);
+			assert_int_equal(r->index, 1);
+			assert_string_equal(r->name, "hosts");
+			assert_int_equal(r->util_pct, 30);
+			assert_string_equal(r->free, "7");
+			seen |= 1;
+		} else if (r->family == 1) {
+			assert_string_equal(r->network, "big");
+			assert_int_equal(r->index, 1);
+			assert_string_equal(r->name, "v4");
+			assert_int_equal(r->util_pct, 0);
+			assert_string_equal(r->free, "4");
+			seen |= 8;
+		} else {
+			assert_string_equal(r->network, "big");
+			assert_int_equal(r->family, 2);
+			assert_true(r->index == 1 || r->index == 2);
+			assert_string_equal(r->name, r->index == 1 ? "a" : "b");
+			assert_int_equal(r->util_pct, 0);
+			assert_string_equal(r->free, P64);
+			seen |= r->index == 1 ? 2 : 4;
+		}
+		len = mib_range_oid(oid, 11, r);
+		v = mib_snap_get(&s, oid, len);
+		assert_non_null(v);
+		assert_int_equal(v->num, r->util_pct);
+	}
+	assert_int_equal(seen, 15);
+	mib_snap_free(&s);
+	assert_null(s.v);
+	assert_int_equal(s.n, 0);
+	mib_snap_free(&s);     /* zeroed is fine */
+	mib_snap_free(NULL);
+}
+
+static void test_snap_empty(void **state)
+{
+	struct fx *f = *state;
+	struct mib_snap s = { 0 };
+	uint32_t oid[MIB_OID_MAX];
+
+	assert_int_equal(mib_snap_build(&(struct mib_source){ .store = f->s, .mt = &f->m, .ipam = f->ip }, 95, &s), 0);
+	assert_int_equal(s.n, 5);
+	assert_int_equal(s.n_ranges, 0);
+	for (uint32_t id = 1; id <= 5; id++) {
+		const struct mib_val *v = mib_snap_get(&s, oid, scalar_oid(oid, id));
+		assert_non_null(v);
+		assert_int_equal(v->num, id == 5 ? 95 : 0);
+	}
+	mib_snap_free(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_oid_cmp),
+		cmocka_unit_test(test_dec_add),
+		cmocka_unit_test(test_util_pct),
+		cmocka_unit_test(test_object_served),
+		cmocka_unit_test_setup_teardown(test_snap_build, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snap_empty, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
