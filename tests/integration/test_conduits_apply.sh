@@ -22,17 +22,8 @@
 set -euo pipefail
 
 BIN=${1:?usage: test_conduits_apply.sh CONDUIT_APPLY}
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
-NS=netdcap$$
-WORK=$(mktemp -d)
-cleanup() {
-	ip netns del "$NS" 2>/dev/null || true
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-ipn() { ip -n "$NS" "$@"; }
+. "$(dirname "$0")/netns.sh"
+netns_begin netdcap
 run() { ip netns exec "$NS" "$BIN" "$@"; }
 fail() { echo "FAIL: $*"; exit 1; }
 snap() { # a stable picture of the namespace: links, addresses, routes
@@ -60,8 +51,6 @@ PY
 want() { grep -qxF -- "$1" "$WORK/state" || { cat "$WORK/state"; fail "missing: $1"; }; }
 wantnot() { ! grep -q -- "$1" "$WORK/state" || { cat "$WORK/state"; fail "unexpected: $1"; }; }
 
-ip netns add "$NS"
-ipn link set lo up
 for i in 0 1 2; do
 	ipn link add nic$i type veth peer name peer$i
 	ipn link set peer$i up

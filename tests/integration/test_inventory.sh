@@ -13,20 +13,9 @@
 set -euo pipefail
 
 DUMP=${1:?usage: test_inventory.sh INVENTORY_DUMP}
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
-NS=netdinv$$
-WORK=$(mktemp -d)
-cleanup() {
-	ip netns del "$NS" 2>/dev/null || true
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+. "$(dirname "$0")/netns.sh"
+netns_begin netdinv
 
-ipn() { ip -n "$NS" "$@"; }
-
-ip netns add "$NS"
-ipn link set lo up
 ipn link add nv0 address 02:00:5e:10:00:01 mtu 1500 type veth peer name nv1 address 02:00:5e:10:00:02 mtu 1500
 ipn link add nv2 address 02:00:5e:10:00:03 mtu 9000 type veth peer name nv3 address 02:00:5e:10:00:04 mtu 9000
 ipn link add nv4 address 02:00:5e:10:00:05 mtu 1400 type veth peer name nv5 address 02:00:5e:10:00:06 mtu 1400
