@@ -19,6 +19,8 @@
 
 #include "core/log.h"
 #include "mibs/mib.h"
+#include "netd/anneal.h"
+#include "netd/dnsd.h"
 #include "netd/netconf.h"
 #include "netd/netd.h"
 #include "netd/restconf.h"
@@ -191,7 +193,7 @@ static int open_modules(struct netd *d, struct netd_err *e)
 	int rc = store_open(d->cfg.store, &so, &d->store, e);
 	if (rc < 0)
 		return rc;
-	if ((rc = model_open(d->store, &d->mt)) < 0)
+	if ((rc = model_open(d->store, &d->mt)) < 0 || (rc = store_table(d->store, "doc", &d->doc_tbl)) < 0)
 		return netd_err_set(e, rc, NULL, "store tables: %s", netd_strerror(rc));
 	struct ipam_cfg ic = { .hold_down_s = d->cfg.hold_down_s };
 	if ((rc = ipam_open(d->store, &d->mt, &ic, &d->ipam)) < 0)
@@ -207,6 +209,10 @@ static int open_modules(struct netd *d, struct netd_err *e)
 		return netd_err_set(e, rc, NULL, "signals: %s", netd_strerror(rc));
 	if ((rc = wr_new(d, &d->writer)) < 0)
 		return netd_err_set(e, rc, NULL, "writer: %s", netd_strerror(rc));
+	/* before the faces: their tables are opened here, and requests may
+	 * reach them as soon as a face listens */
+	if ((rc = dnsd_start(d, e)) < 0 || (rc = anneal_start(d, e)) < 0)
+		return rc;
 	if ((rc = rc_start(d, &d->rc, e)) < 0)
 		return rc;
 	if (d->cfg.netconf && (rc = netconf_start(d, &d->nc, e)) < 0)
@@ -228,7 +234,9 @@ static void close_modules(struct netd *d)
 	rc_stop(d->rc);
 	mib_stop(snmp_agent);  /* before the loop it watches fds on */
 	snmp_agent = NULL;
-	wr_free(d->writer);
+	wr_free(d->writer);   /* runs what is queued: the hooks below still see it */
+	anneal_stop(d);
+	dnsd_stop(d);
 	loop_free(d->loop);
 	auth_free(d->auth);
 	ipam_close(d->ipam);

@@ -650,18 +650,21 @@ static struct nc_server_reply *do_netd_rpc(struct ncs_server *s, struct nc_sessi
 	struct ops_result r = { 0 };
 	struct ops_prep *p = NULL;
 	struct nc_server_reply *reply;
-	const char *leaf = NULL, *value = NULL;
+	const char *const *names = NULL, *const *values = NULL;
+	size_t n_out = 0;
 
 	if (ops_rpc_prepare_tree(s->d, rpc, &p, &r) == 0)
 		run_write(s, ns, p, &r);
 	if (!r.err.code)
-		value = ops_rpc_output(p, &leaf);
+		n_out = ops_rpc_outputs(p, &names, &values);
 	if (r.err.code) {
 		reply = reply_result(s, &r);
-	} else if (value) {
+	} else if (n_out) {
 		struct lyd_node *out = NULL;
-		if (lyd_dup_single(rpc, NULL, 0, &out) != LY_SUCCESS ||
-		    lyd_new_term(out, NULL, leaf, value, 1, NULL) != LY_SUCCESS) {
+		bool ok = lyd_dup_single(rpc, NULL, 0, &out) == LY_SUCCESS;
+		for (size_t i = 0; ok && i < n_out; i++)
+			ok = lyd_new_term(out, NULL, names[i], values[i], 1, NULL) == LY_SUCCESS;
+		if (!ok) {
 			lyd_free_all(out);
 			reply = reply_msg(s, NC_ERR_OP_FAILED, "cannot build the reply");
 		} else {

@@ -41,53 +41,8 @@
 
 #include "core/err.h"
 #include "netd/auth.h"
+#include "netd/netctl.h"
 #include "netd/yangctx.h"
-
-/* netctl's own outcomes, beside netd's codes (core/err.h) and -errno. Each is
- * reported when it happens; the code only picks the exit status. */
-enum {
-	NC_EUSAGE = -1901,  /* bad command line: exit 64 */
-	NC_ECONN = -1902,   /* netd unreachable: exit 2 */
-	NC_ESERVER = -1903, /* netd answered with an error: exit 1 */
-};
-
-#define NC_EXIT_FAIL 1
-#define NC_EXIT_CONN 2
-#define NC_EXIT_USAGE 64
-
-#define NC_DEFAULT_SERVER "http://127.0.0.1:8080"
-#define NC_BODY_MAX ((size_t)64 << 20)   /* largest answer accepted */
-#define NC_FILE_MAX ((size_t)64 << 20)   /* largest file read */
-#define NC_DEC_MAX 64                    /* digits of a summed big-count */
-
-struct nc_opts {
-	const char *server;
-	const char *token_file;
-	const char *user;
-	const char *password;
-	bool json;
-	bool help;
-};
-
-struct nc {
-	struct ly_ctx *ctx;
-	CURL *curl;
-	char *base;                  /* server URL, no trailing '/' (owned) */
-	char *token;                 /* bearer token or NULL (owned) */
-	const char *user, *password; /* Basic credentials or NULL */
-	bool json;
-	struct curl_slist *hdr;      /* Accept, Authorization, Expect */
-	struct curl_slist *hdr_body; /* the same plus Content-Type */
-	char errbuf[CURL_ERROR_SIZE];
-};
-
-struct nc_resp {
-	long status;
-	char *body;   /* NUL-terminated once a request completed */
-	size_t len;
-	size_t cap;
-	bool too_big;
-};
 
 /* A list under a top-level container, e.g. /netd:networks/network. */
 struct nc_kind {
@@ -115,6 +70,12 @@ static const char nc_usage_text[] =
 	"  alloc NETWORK NAME [--family ipv4|ipv6] [--range R] [--hint ADDR]\n"
 	"  release NETWORK ADDRESS\n"
 	"  status                             show netd's status\n"
+	"  anneal status [DEPLOYMENT]         node-role counts per state, errors with their logs\n"
+	"  anneal watch DEPLOYMENT            live progress until it converges or fails\n"
+	"  anneal propose|commit|retry ...    see `netctl anneal help`\n"
+	"  dns status                         record states per zone, outbox depth\n"
+	"  dns check                          reconcile with the servers now, report drift\n"
+	"  dns export ZONE                    the intended zone as an RFC 1035 master file\n"
 	"  hash-password                      hash a password read from stdin (for users in the config)\n"
 	"  help                               this text\n"
 	"\n"
@@ -128,8 +89,7 @@ static const char nc_usage_text[] =
 	"exit status: 0 ok, 1 failed, 2 netd unreachable, 64 usage error\n";
 
 /* Print "netctl: <fmt>" on stderr; returns @code. */
-static int nc_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int nc_fail(int code, const char *fmt, ...)
+int nc_fail(int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -142,8 +102,7 @@ static int nc_fail(int code, const char *fmt, ...)
 }
 
 /* A usage error: the reason, then the usage text, on stderr. NC_EUSAGE. */
-static int nc_usage_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int nc_usage_fail(const char *fmt, ...)
+int nc_usage_fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -316,7 +275,7 @@ static int nc_read_stream(FILE *f, char **out)
 }
 
 /* Read file @path ("-" = stdin) into *out. 0 or an error (not reported). */
-static int nc_read_file(const char *path, char **out)
+int nc_read_file(const char *path, char **out)
 {
 	if (strcmp(path, "-") == 0)
 		return nc_read_stream(stdin, out);
@@ -345,7 +304,7 @@ static char *nc_first_line(char *s)
 /* Is argv[*i] the option @name (or @alias, may be NULL), as "NAME VALUE" or
  * "NAME=VALUE"? Then *val is the value, *i is past it, and 1 is returned; 0
  * if it is another argument; NC_EUSAGE (reported) if the value is missing. */
-static int nc_opt(int argc, char **argv, int *i, const char *name, const char *alias, const char **val)
+int nc_opt(int argc, char **argv, int *i, const char *name, const char *alias, const char **val)
 {
 	const char *a = argv[*i];
 	const char *names[2] = { name, alias };
@@ -417,7 +376,7 @@ static int nc_parse_global(int argc, char **argv, struct nc_opts *o, char **rest
 }
 
 /* Reject options left over after a command took its own. 0 or NC_EUSAGE. */
-static int nc_no_options(int argc, char **argv, const char *cmd)
+int nc_no_options(int argc, char **argv, const char *cmd)
 {
 	for (int i = 0; i < argc; i++)
 		if (argv[i][0] == '-' && argv[i][1] != '\0')
@@ -520,7 +479,7 @@ static int nc_token_find(const struct nc_opts *o, const char *server, char **out
 
 /* ---- HTTP ---------------------------------------------------------------- */
 
-static void nc_resp_clear(struct nc_resp *r)
+void nc_resp_clear(struct nc_resp *r)
 {
 	free(r->body);
 	memset(r, 0, sizeof *r);
@@ -555,7 +514,7 @@ static size_t nc_write_cb(char *data, size_t size, size_t nmemb, void *user)
  * with @body (NULL = none) and collect the answer in @resp (cleared first;
  * body always a string on success). Any HTTP status is 0 here. NC_ECONN
  * (reported) when netd cannot be reached or the exchange fails, -ENOMEM. */
-static int nc_request(struct nc *c, const char *method, const char *path, const char *body,
+int nc_request(struct nc *c, const char *method, const char *path, const char *body,
 		      struct nc_resp *resp)
 {
 	CURL *h = c->curl;
@@ -684,7 +643,7 @@ static int nc_report(struct nc *c, const struct nc_resp *resp)
 
 /* nc_request(), then report an HTTP error status (>= 400). 0, NC_ESERVER,
  * NC_ECONN or -ENOMEM, all reported but -ENOMEM. */
-static int nc_call(struct nc *c, const char *method, const char *path, const char *body, struct nc_resp *resp)
+int nc_call(struct nc *c, const char *method, const char *path, const char *body, struct nc_resp *resp)
 {
 	int r = nc_request(c, method, path, body, resp);
 
@@ -709,7 +668,7 @@ static bool nc_blank(const char *s)
  * container path ("/netd:nodes") an answer for one list entry
  * ({"netd:node":[...]}) is parsed under, or NULL. 0 or NETD_EINVAL
  * (reported). */
-static int nc_parse_answer(struct nc *c, const char *body, const char *under, struct lyd_node **tree)
+int nc_parse_answer(struct nc *c, const char *body, const char *under, struct lyd_node **tree)
 {
 	struct lyd_node *t = NULL;
 	struct ly_in *in = NULL;
@@ -744,7 +703,7 @@ fail:
 /* GET @path and parse the answer (see nc_parse_answer for @under). With
  * @missing_ok a 404 gives 0 and an empty tree. The raw answer stays in
  * @resp. 0, NC_ECONN, NC_ESERVER or NETD_EINVAL, reported. */
-static int nc_fetch(struct nc *c, const char *path, const char *under, bool missing_ok, struct nc_resp *resp,
+int nc_fetch(struct nc *c, const char *path, const char *under, bool missing_ok, struct nc_resp *resp,
 		    struct lyd_node **tree)
 {
 	int r = nc_request(c, "GET", path, NULL, resp);
@@ -763,7 +722,7 @@ static int nc_fetch(struct nc *c, const char *path, const char *under, bool miss
 }
 
 /* The top-level netd node named @name among @tree's siblings, or NULL. */
-static const struct lyd_node *nc_top(const struct lyd_node *tree, const char *name)
+const struct lyd_node *nc_top(const struct lyd_node *tree, const char *name)
 {
 	const struct lyd_node *n;
 
@@ -774,7 +733,7 @@ static const struct lyd_node *nc_top(const struct lyd_node *tree, const char *na
 }
 
 /* The value of @n's child leaf @name, or NULL. */
-static const char *nc_leaf(const struct lyd_node *n, const char *name)
+const char *nc_leaf(const struct lyd_node *n, const char *name)
 {
 	const struct lyd_node *ch;
 
@@ -786,7 +745,7 @@ static const char *nc_leaf(const struct lyd_node *n, const char *name)
 
 /* @n's child (container or list entry) named @name, or NULL. With @key, the
  * list entry whose "name" leaf is @key. */
-static const struct lyd_node *nc_child(const struct lyd_node *n, const char *name, const char *key)
+const struct lyd_node *nc_child(const struct lyd_node *n, const char *name, const char *key)
 {
 	const struct lyd_node *ch;
 
@@ -861,7 +820,7 @@ static int nc_print_node(const struct lyd_node *n, char **out)
 }
 
 /* Print @body on stdout, newline-terminated. */
-static void nc_print_raw(const char *body)
+void nc_print_raw(const char *body)
 {
 	size_t n = strlen(body);
 
@@ -872,15 +831,8 @@ static void nc_print_raw(const char *body)
 
 /* ---- tables -------------------------------------------------------------- */
 
-#define NC_TABLE_MAXCOLS 12
-
-struct nc_table {
-	size_t ncols, nrows, cap; /* rows include the header; ncols <= NC_TABLE_MAXCOLS */
-	char **cells;             /* nrows * ncols strings, owned */
-};
-
 /* Add a row of t->ncols cells (NULL or "" printed as "-"). 0 or -ENOMEM. */
-static int nc_table_add(struct nc_table *t, const char *const *row)
+int nc_table_add(struct nc_table *t, const char *const *row)
 {
 	if (t->ncols > NC_TABLE_MAXCOLS)
 		return -EINVAL;
@@ -905,7 +857,7 @@ static int nc_table_add(struct nc_table *t, const char *const *row)
 	return 0;
 }
 
-static void nc_table_print(const struct nc_table *t, FILE *out)
+void nc_table_print(const struct nc_table *t, FILE *out)
 {
 	size_t w[NC_TABLE_MAXCOLS] = { 0 };
 
@@ -926,7 +878,7 @@ static void nc_table_print(const struct nc_table *t, FILE *out)
 	}
 }
 
-static void nc_table_free(struct nc_table *t)
+void nc_table_free(struct nc_table *t)
 {
 	for (size_t i = 0; i < t->nrows * t->ncols; i++)
 		free(t->cells[i]);
@@ -1820,6 +1772,8 @@ static const struct nc_cmd nc_cmds[] = {
 	{ "alloc", cmd_alloc },
 	{ "release", cmd_release },
 	{ "status", cmd_status },
+	{ "anneal", nc_cmd_anneal },
+	{ "dns", nc_cmd_dns },
 };
 
 /* Run command rest[0] with its arguments. */

@@ -20,6 +20,8 @@
 struct rc_server;
 struct ncs_server;
 struct writer;
+struct anneal;
+struct dnsd;
 
 struct netd {
 	struct netd_config cfg;
@@ -27,10 +29,13 @@ struct netd {
 	struct ly_ctx *ly;
 	struct store *store;
 	struct model_tables mt;
+	store_tbl doc_tbl;           /* configuration documents (dns, roles, deployments), see ops.c */
 	struct ipam *ipam;
 	struct auth *auth;
 	struct loop *loop;
 	struct writer *writer;       /* the one writer: group commit for every face */
+	struct anneal *anneal;       /* the annealer service (netd/anneal.h), loop thread */
+	struct dnsd *dnsd;           /* DNS publication (netd/dnsd.h) */
 	struct rc_server *rc;
 	struct ncs_server *nc;       /* NETCONF over SSH, NULL when not configured */
 	_Atomic uint32_t nc_lock_sid; /* NETCONF session holding <lock> on running, 0 = none */

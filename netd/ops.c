@@ -18,11 +18,73 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "netd/hooks.h"
 #include "netd/yangctx.h"
 #include "netd/yangmap.h"
 
 #define NETWORKS_PATH "/netd:networks"
 #define NODES_PATH "/netd:nodes"
+
+/* Configuration documents: top containers stored whole, as JSON, in the
+ * "doc" table (decisions.md D23). Indexed by enum ops_doc. */
+static const char *const doc_names[OPS_NDOCS] = { "dns", "roles", "deployments" };
+static const char *const doc_paths[OPS_NDOCS] = { "/netd:dns", "/netd:roles", "/netd:deployments" };
+#define OPS_DOCS_ALL ((1u << OPS_NDOCS) - 1)
+
+/* The document whose container @xpath is in, or -1. */
+static int doc_of_path(const char *xpath)
+{
+	for (int i = 0; i < OPS_NDOCS; i++) {
+		size_t n = strlen(doc_paths[i]);
+		if (!strncmp(xpath, doc_paths[i], n) && (xpath[n] == '\0' || xpath[n] == '/'))
+			return i;
+	}
+	return -1;
+}
+
+static int doc_of_name(const char *name)
+{
+	for (int i = 0; i < OPS_NDOCS; i++)
+		if (!strcmp(name, doc_names[i]))
+			return i;
+	return -1;
+}
+
+/* ---------------------------------------------------------------- touched */
+
+static int touch_add(char (**v)[MODEL_NAME_MAX], size_t *n, size_t *cap, const char *name)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*v)[i], name))
+			return 0;
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 8;
+		void *nv = realloc(*v, c * sizeof **v);
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = c;
+	}
+	snprintf((*v)[(*n)++], MODEL_NAME_MAX, "%s", name);
+	return 0;
+}
+
+int ops_touch_node(struct ops_touched *tc, const char *name)
+{
+	return touch_add(&tc->nodes, &tc->n_nodes, &tc->cap_nodes, name);
+}
+
+int ops_touch_net(struct ops_touched *tc, const char *name)
+{
+	return touch_add(&tc->nets, &tc->n_nets, &tc->cap_nets, name);
+}
+
+void ops_touched_clear(struct ops_touched *tc)
+{
+	free(tc->nodes);
+	free(tc->nets);
+	memset(tc, 0, sizeof *tc);
+}
 
 /* ---------------------------------------------------------------- results */
 
@@ -31,6 +93,7 @@ void ops_result_clear(struct ops_result *r)
 	if (!r)
 		return;
 	free(r->body);
+	ops_touched_clear(&r->touched);
 	memset(r, 0, sizeof *r);
 }
 
@@ -91,6 +154,16 @@ static int fail_status(struct ops_result *r, int status, const char *tag, int co
 	r->status = status;
 	r->error_tag = tag;
 	return code;
+}
+
+int ops_fail(struct ops_result *r, int status, const char *tag, int code, const char *path, const char *fmt, ...)
+{
+	char msg[NETD_ERR_MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return fail_status(r, status, tag, code, path, "%s", msg);
 }
 
 /* libyang's leafref message names the schema path; say what it means. */
@@ -398,6 +471,52 @@ static int build_yanglib(struct netd *d, struct lyd_node **tree)
 	return 0;
 }
 
+/* A configuration document (and, with @state, its operational data) into
+ * *tree; @one: the list key the path targets, "" for all. */
+static int build_doc(struct netd *d, struct store_txn *t, struct lyd_node **tree, int doc, bool state, const char *one)
+{
+	struct lyd_node *top = NULL;
+	int rc = ops_doc_load(d, t, (enum ops_doc)doc, &top);
+	if (rc < 0)
+		return rc;
+	if (top) {
+		if (*tree)
+			lyd_insert_sibling(*tree, top, tree);
+		else
+			*tree = top;
+	} else if ((rc = top_container(d, tree, doc_paths[doc], &top)) < 0) {
+		return rc;
+	}
+	return state ? hooks_state(d, t, doc_names[doc], top, one) : 0;
+}
+
+/* A config-false top container filled by a subsystem. */
+static int build_state_top(struct netd *d, struct store_txn *t, struct lyd_node **tree, const char *name,
+			   const char *one)
+{
+	char path[64];
+	struct lyd_node *top = NULL;
+	snprintf(path, sizeof path, "/netd:%s", name);
+	int rc = top_container(d, tree, path, &top);
+	return rc < 0 ? rc : hooks_state(d, t, name, top, one);
+}
+
+/* The first key value in @xpath after @list_path ("" if none). */
+static void first_key(const char *xpath, const char *list_path, char *out, size_t len)
+{
+	out[0] = '\0';
+	size_t n = strlen(list_path);
+	if (strncmp(xpath, list_path, n) || xpath[n] != '[')
+		return;
+	const char *q = strpbrk(xpath + n, "'\"");
+	if (!q)
+		return;
+	const char *e = strchr(q + 1, *q);
+	if (!e)
+		return;
+	snprintf(out, len, "%.*s", (int)(e - q - 1), q + 1);
+}
+
 /* Build just what @xpath needs. */
 static int build_for_path(struct netd *d, struct store_txn *t, const char *xpath, bool state,
 			  struct lyd_node **tree)
@@ -418,6 +537,22 @@ static int build_for_path(struct netd *d, struct store_txn *t, const char *xpath
 		rc = build_allocations(d, t, tree);
 	if (!rc && state && (all || !strncmp(xpath, "/netd:status", 12)))
 		rc = build_status(d, t, tree);
+	for (int i = 0; i < OPS_NDOCS && !rc; i++) {
+		if (!all && doc_of_path(xpath) != i)
+			continue;
+		char one[256] = "";
+		if (!all && i == OPS_DOC_DEPLOYMENTS)
+			first_key(xpath, "/netd:deployments/deployment", one, sizeof one);
+		rc = build_doc(d, t, tree, i, state, one);
+	}
+	if (!rc && state && (all || !strncmp(xpath, "/netd:node-roles", 16))) {
+		char one[256] = "";
+		if (!all)
+			first_key(xpath, "/netd:node-roles/node-role", one, sizeof one);
+		rc = build_state_top(d, t, tree, "node-roles", one);
+	}
+	if (!rc && state && (all || !strncmp(xpath, "/netd:anneal", 12)))
+		rc = build_state_top(d, t, tree, "anneal", "");
 	if (!rc && state && (all || !strncmp(xpath, "/ietf-yang-library:", 19)))
 		rc = build_yanglib(d, tree);
 	return rc;
@@ -556,11 +691,13 @@ struct ops_prep {
 	struct lyd_node *edit;        /* the parsed body as a tree from the top */
 	struct lyd_node *edit_target; /* PUT/PATCH: the target node; POST: the new child */
 	struct name_set nets, nodes;  /* entries the body names */
+	unsigned docs;                /* OPS_DOC_BIT() of the documents the body names */
 	/* RPCs */
 	char rpc[128];
 	struct lyd_node *rpc_tree;    /* validated input */
-	char out_leaf[32];            /* output, printed by ops_finish() */
-	char out_value[ADDR_STRLEN];
+	char *out_names[8];           /* output leaves, printed by ops_finish() */
+	char *out_values[8];
+	size_t n_out;
 	/* NETCONF */
 	bool nc_edit;                 /* edit-config: p->edit carries operation attributes */
 	enum ops_nc_defop nc_defop;
@@ -577,6 +714,8 @@ struct edit_ctx {
 	uint64_t now;
 	struct ops_result *r;
 	struct name_set nets, nodes;  /* the prep's, plus what the store adds */
+	unsigned docs;                /* documents loaded whole into the tree */
+	char *doc_old[OPS_NDOCS];     /* their stored JSON (NULL = none) */
 	struct lyd_node *tree;        /* stored entries, then the edited result */
 	struct model_network *old_nets;
 	struct model_node *old_nodes;
@@ -600,12 +739,17 @@ static int collect_node_refs(const struct lyd_node *nodes_cont, struct name_set 
 	return 0;
 }
 
-static int collect_names(const struct lyd_node *top, struct name_set *nets, struct name_set *nodes)
+static int collect_names(const struct lyd_node *top, struct name_set *nets, struct name_set *nodes, unsigned *docs)
 {
 	const struct lyd_node *cont, *e;
 	LY_LIST_FOR(top, cont) {
 		if (!cont->schema)
 			continue;
+		int doc = doc_of_name(cont->schema->name);
+		if (doc >= 0) {
+			*docs |= OPS_DOC_BIT(doc);
+			continue;
+		}
 		struct name_set *set = NULL;
 		if (!strcmp(cont->schema->name, "networks"))
 			set = nets;
@@ -715,10 +859,14 @@ static int affected_from_target(struct edit_ctx *c)
 	const char *xpath = c->p->xpath;
 	char name[MODEL_NAME_MAX];
 	bool whole = c->p->method == OPS_PUT || c->p->method == OPS_DELETE;
+	int doc = doc_of_path(xpath);
+	if (doc >= 0)
+		c->docs |= OPS_DOC_BIT(doc);
 	if (!whole)
 		return 0;
 	if (!xpath[0]) {
 		c->nets.all = c->nodes.all = true;
+		c->docs = OPS_DOCS_ALL;
 	} else if (!strcmp(xpath, NETWORKS_PATH)) {
 		c->nets.all = true;
 	} else if (!strcmp(xpath, NODES_PATH)) {
@@ -739,6 +887,129 @@ static int collect_net_name(const struct model_network *n, void *arg)
 static int collect_node_name(const struct model_node *n, void *arg)
 {
 	return name_set_add(arg, n->name);
+}
+
+/* ------------------------------------------------------------- documents */
+
+/* The stored JSON of @doc (a heap copy in *json, NULL when absent). */
+static int doc_read(struct netd *d, struct store_txn *t, enum ops_doc doc, char **json)
+{
+	struct store_val v;
+	*json = NULL;
+	int rc = store_get(t, d->doc_tbl, doc_names[doc], strlen(doc_names[doc]), &v);
+	if (rc == NETD_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return rc;
+	if (!(*json = strndup(v.p, v.n)))
+		return -ENOMEM;
+	return 0;
+}
+
+int ops_doc_load(struct netd *d, struct store_txn *t, enum ops_doc doc, struct lyd_node **out)
+{
+	char *json = NULL;
+	*out = NULL;
+	int rc = doc_read(d, t, doc, &json);
+	if (rc < 0 || !json)
+		return rc;
+	if (lyd_parse_data_mem(d->ly, json, LYD_JSON, LYD_PARSE_ONLY | LYD_PARSE_STRICT | LYD_PARSE_NO_STATE, 0,
+			       out) != LY_SUCCESS) {
+		log_err("store: the stored %s document does not parse: %s", doc_names[doc],
+			ly_errmsg(d->ly) ? ly_errmsg(d->ly) : "?");
+		rc = NETD_ECORRUPT;
+	}
+	free(json);
+	return rc;
+}
+
+/* @top printed as stored (explicit nodes only); NULL in *json when it holds
+ * nothing but defaults ("", "{}" or {"netd:dns":{}}). */
+static int doc_print(const struct lyd_node *top, char **json)
+{
+	*json = NULL;
+	if (!top)
+		return 0;
+	if (lyd_print_mem(json, top, LYD_JSON, LYD_PRINT_SHRINK) != LY_SUCCESS)
+		return -ENOMEM;
+	const char *colon = *json ? strstr(*json, "\":") : NULL;
+	if (*json && (!(*json)[0] || !strcmp(*json, "{}") || (colon && !strcmp(colon, "\":{}}")))) {
+		free(*json);
+		*json = NULL;
+	}
+	return 0;
+}
+
+static int doc_write(struct netd *d, struct store_txn *t, enum ops_doc doc, const char *json)
+{
+	if (!json) {
+		int rc = store_del(t, d->doc_tbl, doc_names[doc], strlen(doc_names[doc]));
+		return rc == NETD_ENOTFOUND ? 0 : rc;
+	}
+	return store_put(t, d->doc_tbl, doc_names[doc], strlen(doc_names[doc]), json, strlen(json));
+}
+
+int ops_doc_store(struct netd *d, struct store_txn *t, enum ops_doc doc, const struct lyd_node *top,
+		  struct ops_result *r)
+{
+	char *json = NULL;
+	int rc = doc_print(top, &json);
+	if (!rc)
+		rc = doc_write(d, t, doc, json);
+	free(json);
+	if (!rc)
+		r->touched.docs |= OPS_DOC_BIT(doc);
+	return rc;
+}
+
+/* Load the documents the edit touches whole into the working tree. */
+static int load_docs(struct edit_ctx *c)
+{
+	for (int i = 0; i < OPS_NDOCS; i++) {
+		if (!(c->docs & OPS_DOC_BIT(i)))
+			continue;
+		int rc = doc_read(c->d, c->t, (enum ops_doc)i, &c->doc_old[i]);
+		if (rc < 0)
+			return rc;
+		if (!c->doc_old[i])
+			continue;
+		struct lyd_node *top = NULL;
+		if ((rc = ops_doc_load(c->d, c->t, (enum ops_doc)i, &top)) < 0)
+			return rc;
+		if (c->tree)
+			lyd_insert_sibling(c->tree, top, &c->tree);
+		else
+			c->tree = top;
+	}
+	return 0;
+}
+
+/* Write back the documents whose content changed, after their checks. */
+static int commit_docs(struct edit_ctx *c)
+{
+	for (int i = 0; i < OPS_NDOCS; i++) {
+		if (!(c->docs & OPS_DOC_BIT(i)))
+			continue;
+		struct lyd_node *top = NULL;
+		char *json = NULL;
+		if (c->tree)
+			lyd_find_path(c->tree, doc_paths[i], 0, &top);
+		int rc = doc_print(top, &json);
+		if (rc < 0)
+			return fail_err(c->r, rc);
+		bool same = (!json && !c->doc_old[i]) || (json && c->doc_old[i] && !strcmp(json, c->doc_old[i]));
+		if (!same) {
+			rc = hooks_doc_check(c->d, c->t, (enum ops_doc)i, top, c->r);
+			if (!rc && (rc = doc_write(c->d, c->t, (enum ops_doc)i, json)) < 0)
+				fail_err(c->r, rc);
+			if (!rc)
+				c->r->touched.docs |= OPS_DOC_BIT(i);
+		}
+		free(json);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
 
 /* Stored records of the affected entries, as a working tree. Networks that
@@ -800,6 +1071,9 @@ static int find_or_top(struct edit_ctx *c, const char *xpath, struct lyd_node **
 	if (c->tree && lyd_find_path(c->tree, xpath, 0, out) == LY_SUCCESS)
 		return 0;
 	if (!strcmp(xpath, NETWORKS_PATH) || !strcmp(xpath, NODES_PATH))
+		return top_container(c->d, &c->tree, xpath, out);
+	int doc = doc_of_path(xpath);
+	if (doc >= 0 && !strcmp(xpath, doc_paths[doc]))
 		return top_container(c->d, &c->tree, xpath, out);
 	return NETD_ENOTFOUND;
 }
@@ -896,7 +1170,8 @@ static int apply_delete(struct edit_ctx *c)
 		c->tree = NULL;
 		return 0;
 	}
-	if (!strcmp(xpath, NETWORKS_PATH) || !strcmp(xpath, NODES_PATH)) {
+	int doc = doc_of_path(xpath);
+	if (!strcmp(xpath, NETWORKS_PATH) || !strcmp(xpath, NODES_PATH) || (doc >= 0 && !strcmp(xpath, doc_paths[doc]))) {
 		if (c->tree && lyd_find_path(c->tree, xpath, 0, &target) == LY_SUCCESS)
 			free_subtree(c, target);
 		return 0;
@@ -934,6 +1209,8 @@ static int delete_nodes(struct edit_ctx *c)
 		int rc = ipam_node_sync(c->d->ipam, c->t, old, NULL, c->now, &c->r->err);
 		if (!rc)
 			rc = model_node_del(&c->d->mt, c->t, old);
+		if (!rc)
+			rc = ops_touch_node(&c->r->touched, old->name);
 		if (rc < 0)
 			return rc;
 	}
@@ -954,6 +1231,8 @@ static int put_networks(struct edit_ctx *c)
 			n.created = record_exists_net(old) ? old->created : c->now;
 			rc = ipam_network_put(c->d->ipam, c->t, record_exists_net(old) ? old : NULL, &n, c->now,
 					      &c->r->err);
+			if (!rc)
+				rc = ops_touch_net(&c->r->touched, n.name);
 		}
 		model_network_clear(&n);
 	}
@@ -976,6 +1255,8 @@ static int put_nodes(struct edit_ctx *c)
 			rc = ipam_node_sync(c->d->ipam, c->t, oldp, &n, c->now, &c->r->err);
 			if (!rc)
 				rc = model_node_put(&c->d->mt, c->t, oldp, &n, &c->r->err);
+			if (!rc)
+				rc = ops_touch_node(&c->r->touched, n.name);
 		}
 		model_node_clear(&n);
 	}
@@ -989,6 +1270,8 @@ static int delete_networks(struct edit_ctx *c)
 		if (!record_exists_net(old) || result_entry(c, NETWORKS_PATH "/network", old->name))
 			continue;
 		int rc = ipam_network_del(c->d->ipam, c->t, old->name, &c->r->err);
+		if (!rc)
+			rc = ops_touch_net(&c->r->touched, old->name);
 		if (rc < 0)
 			return rc;
 	}
@@ -1006,6 +1289,8 @@ static int commit_records(struct edit_ctx *c)
 		rc = put_nodes(c);
 	if (!rc)
 		rc = delete_networks(c);
+	if (!rc)
+		rc = commit_docs(c);
 	return rc;
 }
 
@@ -1020,11 +1305,13 @@ static void edit_ctx_free(struct edit_ctx *c)
 	free(c->old_nodes);
 	free(c->nets.names);
 	free(c->nodes.names);
+	for (int i = 0; i < OPS_NDOCS; i++)
+		free(c->doc_old[i]);
 }
 
 static int name_set_copy(struct name_set *dst, const struct name_set *src)
 {
-	dst->all = src->all;
+	dst->all = dst->all || src->all;
 	for (size_t i = 0; i < src->n; i++)
 		if (name_set_add(dst, src->names[i]) < 0)
 			return -ENOMEM;
@@ -1326,6 +1613,10 @@ void ops_prep_free(struct ops_prep *p)
 		return;
 	lyd_free_all(p->edit);
 	lyd_free_all(p->rpc_tree);
+	for (size_t i = 0; i < p->n_out; i++) {
+		free(p->out_names[i]);
+		free(p->out_values[i]);
+	}
 	free(p->nets.names);
 	free(p->nodes.names);
 	free(p->xpath);
@@ -1344,7 +1635,7 @@ int ops_edit_prepare(struct netd *d, const struct ops_edit *ed, struct ops_prep 
 	}
 	p->method = ed->method;
 	if (ed->xpath[0] && strncmp(ed->xpath, NETWORKS_PATH, strlen(NETWORKS_PATH)) &&
-	    strncmp(ed->xpath, NODES_PATH, strlen(NODES_PATH))) {
+	    strncmp(ed->xpath, NODES_PATH, strlen(NODES_PATH)) && doc_of_path(ed->xpath) < 0) {
 		rc = fail_status(r, 405, "operation-not-supported", NETD_EUNSUPPORTED, ed->xpath, "%s",
 				 "this resource is not configuration data and cannot be edited");
 		goto fail;
@@ -1361,7 +1652,7 @@ int ops_edit_prepare(struct netd *d, const struct ops_edit *ed, struct ops_prep 
 					 "only netd configuration data can be edited");
 			goto fail;
 		}
-		if ((rc = collect_names(p->edit, &p->nets, &p->nodes)) < 0) {
+		if ((rc = collect_names(p->edit, &p->nets, &p->nodes, &p->docs)) < 0) {
 			fail_err(r, rc);
 			goto fail;
 		}
@@ -1380,8 +1671,9 @@ static int edit_run(struct netd *d, struct store_txn *t, const struct ops_prep *
 	int rc;
 
 	ly_err_clean(d->ly, NULL);
+	c.docs = p->docs;
 	if ((rc = name_set_copy(&c.nets, &p->nets)) < 0 || (rc = name_set_copy(&c.nodes, &p->nodes)) < 0 ||
-	    (rc = affected_from_target(&c)) < 0 || (rc = load_records(&c)) < 0) {
+	    (rc = affected_from_target(&c)) < 0 || (rc = load_records(&c)) < 0 || (rc = load_docs(&c)) < 0) {
 		fail_err(r, rc);
 		goto out;
 	}
@@ -1393,7 +1685,13 @@ static int edit_run(struct netd *d, struct store_txn *t, const struct ops_prep *
 	}
 	int status = r->status;
 	if ((rc = commit_records(&c)) < 0) {
-		fail_err(r, rc);
+		if (!r->err.code)
+			fail_err(r, rc);
+		goto out;
+	}
+	if ((rc = hooks_txn(d, t, &r->touched, now, r)) < 0) {
+		if (!r->err.code)
+			fail_err(r, rc);
 		goto out;
 	}
 	r->status = status;
@@ -1445,7 +1743,7 @@ static int rpc_input(struct netd *d, const char *name, const char *body, struct 
 	return 0;
 }
 
-static const char *rpc_leaf(const struct lyd_node *rpc, const char *name)
+const char *ops_rpc_leaf(const struct lyd_node *rpc, const char *name)
 {
 	struct lyd_node *n = NULL;
 	if (lyd_find_path(rpc, name, 0, &n) != LY_SUCCESS)
@@ -1453,14 +1751,58 @@ static const char *rpc_leaf(const struct lyd_node *rpc, const char *name)
 	return lyd_get_value(n);
 }
 
+#define rpc_leaf ops_rpc_leaf
+
+size_t ops_rpc_leaflist(const struct lyd_node *rpc, const char *name, const char **out, size_t max)
+{
+	size_t n = 0;
+	const struct lyd_node *c;
+	LY_LIST_FOR(lyd_child(rpc), c) {
+		if (!c->schema || strcmp(c->schema->name, name))
+			continue;
+		if (n < max)
+			out[n] = lyd_get_value(c);
+		n++;
+	}
+	return n;
+}
+
+int ops_rpc_set_output(struct ops_prep *p, const char *leaf, const char *value)
+{
+	if (p->n_out == sizeof p->out_names / sizeof p->out_names[0])
+		return NETD_ETOOBIG;
+	char *n = strdup(leaf), *v = strdup(value);
+	if (!n || !v) {
+		free(n);
+		free(v);
+		return -ENOMEM;
+	}
+	p->out_names[p->n_out] = n;
+	p->out_values[p->n_out++] = v;
+	return 0;
+}
+
+static void rpc_clear_output(struct ops_prep *p)
+{
+	for (size_t i = 0; i < p->n_out; i++) {
+		free(p->out_names[i]);
+		free(p->out_values[i]);
+	}
+	p->n_out = 0;
+}
+
 /* Print an RPC reply tree as {"netd:output": {...}}. */
-static int rpc_output(struct netd *d, const char *name, const char *leaf, const char *value, struct ops_result *r)
+static int rpc_output(struct netd *d, const struct ops_prep *p, struct ops_result *r)
 {
 	char path[256], *printed = NULL;
 	struct lyd_node *out = NULL;
-	snprintf(path, sizeof path, "/%s/%s", name, leaf);
-	if (lyd_new_path(NULL, d->ly, path, value, LYD_NEW_PATH_OUTPUT, &out) != LY_SUCCESS)
-		return fail_ly(d, r);
+	for (size_t i = 0; i < p->n_out; i++) {
+		snprintf(path, sizeof path, "/%s/%s", p->rpc, p->out_names[i]);
+		if (lyd_new_path(out, d->ly, path, p->out_values[i], LYD_NEW_PATH_OUTPUT, out ? NULL : &out) != LY_SUCCESS) {
+			lyd_free_all(out);
+			return fail_ly(d, r);
+		}
+	}
 	LY_ERR lr = lyd_print_mem(&printed, out, LYD_JSON, LYD_PRINT_SHRINK);
 	lyd_free_all(out);
 	if (lr != LY_SUCCESS)
@@ -1502,8 +1844,10 @@ static int rpc_allocate(struct netd *d, struct store_txn *t, struct ops_prep *p,
 	if (rc < 0)
 		return fail_err(r, rc);
 	/* printed by ops_finish(), outside the write transaction */
-	snprintf(p->out_leaf, sizeof p->out_leaf, "address");
-	addr_print(&out, p->out_value, sizeof p->out_value);
+	char text[ADDR_STRLEN];
+	addr_print(&out, text, sizeof text);
+	if ((rc = ops_rpc_set_output(p, "address", text)) < 0)
+		return fail_err(r, rc);
 	r->status = 200;
 	return 0;
 }
@@ -1512,10 +1856,14 @@ static int rpc_release(struct netd *d, struct store_txn *t, const struct lyd_nod
 		       struct ops_result *r)
 {
 	struct addr a;
+	struct model_alloc held = { 0 };
 	if (addr_parse(rpc_leaf(rpc, "address"), &a) < 0)
 		return fail_status(r, 400, "invalid-value", NETD_EINVAL, "/netd:release-address/address", "%s",
 				   "not an address");
+	bool known = model_alloc_get(&d->mt, t, rpc_leaf(rpc, "network"), &a, &held) == 0;
 	int rc = ipam_release(d->ipam, t, rpc_leaf(rpc, "network"), &a, now, &r->err);
+	if (!rc && known && held.owner_kind == OWNER_NODE)
+		rc = ops_touch_node(&r->touched, held.owner);   /* its name loses the address */
 	if (rc < 0)
 		return fail_err(r, rc);
 	r->status = 204;
@@ -1546,6 +1894,10 @@ static int rpc_rename(struct netd *d, struct store_txn *t, const struct lyd_node
 		rc = ipam_node_rename(d->ipam, t, from, to, &r->err);
 	if (!rc)
 		rc = model_node_put(&d->mt, t, NULL, &n, &r->err);
+	if (!rc)
+		rc = ops_touch_node(&r->touched, from);
+	if (!rc)
+		rc = ops_touch_node(&r->touched, to);
 	if (rc < 0) {
 		fail_err(r, rc);
 		goto out;
@@ -1576,16 +1928,31 @@ int ops_rpc_prepare(struct netd *d, const char *name, const char *body, struct o
 	return 0;
 }
 
-static int rpc_run(struct netd *d, struct store_txn *t, struct ops_prep *p, uint64_t now, struct ops_result *r)
+static int rpc_dispatch(struct netd *d, struct store_txn *t, struct ops_prep *p, uint64_t now, struct ops_result *r)
 {
-	p->out_leaf[0] = '\0';
+	bool handled = false;
 	if (!strcmp(p->rpc, "netd:allocate-address"))
 		return rpc_allocate(d, t, p, now, r);
 	if (!strcmp(p->rpc, "netd:release-address"))
 		return rpc_release(d, t, p->rpc_tree, now, r);
 	if (!strcmp(p->rpc, "netd:rename-node"))
 		return rpc_rename(d, t, p->rpc_tree, r);
+	int rc = hooks_rpc(d, t, p, p->rpc, p->rpc_tree, now, r, &handled);
+	if (handled)
+		return rc < 0 ? rc : r->err.code;
 	return fail_status(r, 404, "invalid-value", NETD_ENOTFOUND, p->rpc, "%s", "no such operation");
+}
+
+/* Run an RPC; the output leaves are reset first (a batch may run again). */
+static int rpc_run(struct netd *d, struct store_txn *t, struct ops_prep *p, uint64_t now, struct ops_result *r)
+{
+	rpc_clear_output(p);
+	int rc = rpc_dispatch(d, t, p, now, r);
+	if (rc < 0 || r->err.code)
+		return rc < 0 ? rc : r->err.code;
+	if ((rc = hooks_txn(d, t, &r->touched, now, r)) < 0 && !r->err.code)
+		fail_err(r, rc);
+	return rc;
 }
 
 /* A NETCONF <lock> on running holds off every other writer of the
@@ -1596,7 +1963,7 @@ static int check_lock(struct netd *d, const struct ops_prep *p, struct ops_resul
 	uint32_t holder = atomic_load(&d->nc_lock_sid);
 	if (!holder || holder == p->session)
 		return 0;
-	if (p->is_rpc && strcmp(p->rpc, "netd:rename-node"))
+	if (p->is_rpc && strcmp(p->rpc, "netd:rename-node") && strcmp(p->rpc, "netd:propose-deployment"))
 		return 0;
 	return fail_status(r, 409, "in-use", NETD_EINUSE, NULL,
 			   "the running configuration is locked by NETCONF session %u", (unsigned)holder);
@@ -1611,10 +1978,10 @@ int ops_run(struct netd *d, struct store_txn *t, struct ops_prep *p, uint64_t no
 
 int ops_finish(struct netd *d, struct ops_prep *p, struct ops_result *r)
 {
-	if (!p->is_rpc || r->err.code || !p->out_leaf[0])
+	if (!p->is_rpc || r->err.code || !p->n_out)
 		return 0;
 	ly_err_clean(d->ly, NULL);
-	return rpc_output(d, p->rpc, p->out_leaf, p->out_value, r);
+	return rpc_output(d, p, r);
 }
 
 /* ------------------------------------------------------------------ NETCONF */
@@ -1627,12 +1994,13 @@ static void nc_whole_lists(const struct lyd_node *edit, enum ops_nc_defop defop,
 	const struct lyd_node *top;
 	if (defop == OPS_NC_REPLACE) {
 		p->nets.all = p->nodes.all = true;
+		p->docs = OPS_DOCS_ALL;
 		return;
 	}
 	LY_LIST_FOR(edit, top) {
 		enum nc_op op = nc_op_of(top, NCO_MERGE);
 		if (!top->schema || op == NCO_MERGE || op == NCO_NONE)
-			continue;
+			continue;   /* (a document is loaded whole anyway) */
 		if (!strcmp(top->schema->name, "networks"))
 			p->nets.all = true;
 		else if (!strcmp(top->schema->name, "nodes"))
@@ -1672,7 +2040,7 @@ int ops_nc_edit_prepare(struct netd *d, const char *config_xml, enum ops_nc_defo
 		goto fail;
 	}
 	nc_whole_lists(p->edit, defop, p);
-	if ((rc = collect_names(p->edit, &p->nets, &p->nodes)) < 0) {
+	if ((rc = collect_names(p->edit, &p->nets, &p->nodes, &p->docs)) < 0) {
 		fail_err(r, rc);
 		goto fail;
 	}
@@ -1705,12 +2073,13 @@ int ops_rpc_prepare_tree(struct netd *d, const struct lyd_node *rpc, struct ops_
 	return 0;
 }
 
-const char *ops_rpc_output(const struct ops_prep *p, const char **leaf)
+size_t ops_rpc_outputs(const struct ops_prep *p, const char *const **names, const char *const **values)
 {
-	if (!p->is_rpc || !p->out_leaf[0])
-		return NULL;
-	*leaf = p->out_leaf;
-	return p->out_value;
+	if (!p->is_rpc)
+		return 0;
+	*names = (const char *const *)p->out_names;
+	*values = (const char *const *)p->out_values;
+	return p->n_out;
 }
 
 void ops_prep_set_session(struct ops_prep *p, uint32_t sid)

@@ -16,12 +16,36 @@
 #include <libyang/libyang.h>
 
 #include "core/err.h"
+#include "core/model.h"
 #include "core/store.h"
 #include "netd/netd.h"
 
 enum ops_content { OPS_CONTENT_ALL = 0, OPS_CONTENT_CONFIG, OPS_CONTENT_NONCONFIG };
 
 enum ops_method { OPS_POST, OPS_PUT, OPS_PATCH, OPS_DELETE };
+
+/* What a successful write changed, for the hooks (netd/hooks.h): filled by
+ * ops_run() (reset at its start), read inside the transaction and after the
+ * commit. Node names include both names of a renamed node. */
+enum ops_doc { OPS_DOC_DNS = 0, OPS_DOC_ROLES, OPS_DOC_DEPLOYMENTS, OPS_NDOCS };
+#define OPS_DOC_BIT(d) (1u << (d))
+enum ops_touch_flag {
+	OPS_T_ANNEAL = 1u << 0,      /* an annealer RPC ran (propose, commit, retry) */
+	OPS_T_DNS_CHECK = 1u << 1,   /* dns-check asked for a reconciliation */
+	OPS_T_NETWORKS_ALL = 1u << 2,/* networks changed in a way that may touch every node */
+};
+struct ops_touched {
+	char (*nodes)[MODEL_NAME_MAX];
+	size_t n_nodes, cap_nodes;
+	char (*nets)[MODEL_NAME_MAX];
+	size_t n_nets, cap_nets;
+	unsigned docs;               /* OPS_DOC_BIT() of the documents rewritten */
+	unsigned flags;              /* enum ops_touch_flag */
+};
+/* Add a name (deduplicated). 0 or -ENOMEM. */
+int ops_touch_node(struct ops_touched *tc, const char *name);
+int ops_touch_net(struct ops_touched *tc, const char *name);
+void ops_touched_clear(struct ops_touched *tc);
 
 /* Outcome of an operation, mapped to HTTP by the face. */
 struct ops_result {
@@ -30,6 +54,7 @@ struct ops_result {
 	struct netd_err err;
 	char *body;               /* JSON to send (heap), or NULL */
 	char location[1024];      /* for 201 Created: the new resource's data path (xpath) */
+	struct ops_touched touched;   /* what a successful write changed */
 };
 
 void ops_result_clear(struct ops_result *r);
@@ -85,9 +110,32 @@ int ops_nc_edit_prepare(struct netd *d, const char *config_xml, enum ops_nc_defo
 /* An RPC from its parsed tree (the operation node, e.g. netd:allocate-address
  * with its input leaves), copied and validated. */
 int ops_rpc_prepare_tree(struct netd *d, const struct lyd_node *rpc, struct ops_prep **out, struct ops_result *r);
-/* After a successful run of an RPC with output: the output leaf's value
- * (and its name in *leaf), or NULL. */
-const char *ops_rpc_output(const struct ops_prep *p, const char **leaf);
+/* After a successful run of an RPC with output: its output leaves (names and
+ * values, @n of them; valid while @p lives). Returns the count (0 = none). */
+size_t ops_rpc_outputs(const struct ops_prep *p, const char *const **names, const char *const **values);
+
+/* ---- for RPC handlers outside ops.c (netd/anneal.c, netd/dnsd.c) ---- */
+
+/* An RPC's input leaf (NULL if absent), and every value of a leaf-list
+ * (@out gets up to @max, returns the count found). */
+const char *ops_rpc_leaf(const struct lyd_node *rpc, const char *name);
+size_t ops_rpc_leaflist(const struct lyd_node *rpc, const char *name, const char **out, size_t max);
+/* Add an output leaf (copied). 0 or -ENOMEM. */
+int ops_rpc_set_output(struct ops_prep *p, const char *leaf, const char *value);
+/* Fill @r with an error: HTTP @status, RFC 8040 @tag, netd @code, @path.
+ * Returns @code. */
+int ops_fail(struct ops_result *r, int status, const char *tag, int code, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+/* The stored configuration document @doc (the JSON of its top container,
+ * e.g. {"netd:dns":{...}}) parsed into a new tree, or *out NULL when there
+ * is none. 0 or a negative code. */
+int ops_doc_load(struct netd *d, struct store_txn *t, enum ops_doc doc, struct lyd_node **out);
+/* Replace the stored document @doc by @top (its top container; NULL or
+ * empty = delete), without running the hooks (an RPC handler's own edit;
+ * it marks the document touched in @r). */
+int ops_doc_store(struct netd *d, struct store_txn *t, enum ops_doc doc, const struct lyd_node *top,
+		  struct ops_result *r);
 /* The NETCONF session a write comes from (0 = none), for the lock check. */
 void ops_prep_set_session(struct ops_prep *p, uint32_t sid);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "core/log.h"
+#include "netd/hooks.h"
 
 struct writer {
 	struct netd *d;
@@ -45,6 +46,7 @@ static int run_batch(struct store_txn *t, void *arg)
 		}
 		if (rc < 0 || j->res->err.code) {
 			store_child_abort(child);
+			ops_touched_clear(&j->res->touched);   /* nothing of it stays */
 			if (!j->res->err.code)
 				netd_err_set(&j->res->err, rc, NULL, "%s", netd_strerror(rc));
 			continue;
@@ -99,6 +101,8 @@ void wr_drain(struct writer *w)
 			/* nothing of the batch was committed: no job may report success */
 			ops_result_clear(j->res);
 			netd_err_set(&j->res->err, rc, NULL, "the store refused the change: %s", netd_strerror(rc));
+		} else if (!j->res->err.code) {
+			hooks_committed(w->d, &j->res->touched);
 		}
 		j->done(j);
 	}

@@ -10,7 +10,7 @@
 set -eu
 PKGS="build-essential meson ninja-build pkg-config python3 clang libclang-rt-14-dev
 liblmdb-dev lmdb-utils libmicrohttpd-dev libyang2-dev libyang2-tools libcmocka-dev
-libssl-dev libcrypt-dev libcurl4-openssl-dev curl jq wrk iproute2 libnl-3-dev libnl-route-3-dev
+libssl-dev libcrypt-dev libcurl4-openssl-dev curl jq wrk iproute2 libnl-3-dev libnl-route-3-dev libc-ares-dev
 knot knot-dnsutils bind9 bind9-dnsutils
 libnetconf2-dev libssh-dev libyuma-base python3-ncclient yangcli openssh-client
 qemu-system-x86 busybox-static cpio

@@ -411,7 +411,7 @@ static void test_yanglib(void **state)
 	assert_int_equal(ly_ctx_get_yanglib_data(ctx, &yl, "%u", ly_ctx_get_change_count(ctx)), LY_SUCCESS);
 	assert_int_equal(lyd_print_mem(&s, yl, LYD_JSON, LYD_PRINT_SHRINK | LYD_PRINT_WITHSIBLINGS), LY_SUCCESS);
 	assert_non_null(strstr(s, "\"ietf-yang-library:yang-library\""));
-	assert_non_null(strstr(s, "\"name\":\"netd\",\"revision\":\"2026-11-25\""));
+	assert_non_null(strstr(s, "\"name\":\"netd\",\"revision\":\"2026-11-26\""));
 	assert_non_null(strstr(s, "\"name\":\"netd-server\""));
 	free(s);
 	lyd_free_all(yl);
