@@ -15,3 +15,4 @@ int dnsd_rpc(struct netd *d, struct store_txn *t, struct ops_prep *p, const char
 	     uint64_t now, struct ops_result *r, bool *handled)
 { (void)d; (void)t; (void)p; (void)name; (void)rpc; (void)now; (void)r; *handled = false; return 0; }
 void dnsd_figures(struct netd *d, struct dnsd_figures *out) { (void)d; memset(out, 0, sizeof *out); }
+int dnsd_node_status(struct netd *d, const char *node, uint64_t counts[6]) { (void)d; (void)node; (void)counts; return NETD_ENOTFOUND; }

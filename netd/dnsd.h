@@ -29,6 +29,12 @@ int dnsd_state(struct netd *d, struct store_txn *t, struct lyd_node *top);
 int dnsd_rpc(struct netd *d, struct store_txn *t, struct ops_prep *p, const char *name, const struct lyd_node *rpc,
 	     uint64_t now, struct ops_result *r, bool *handled);
 
+/* The states of @node's records (counts by state, as in dnsd_figures),
+ * read from the store; for the annealer's dns jig. 0, or NETD_ENOTFOUND
+ * when netd intends no record for the node. Any thread but one holding a
+ * transaction. */
+int dnsd_node_status(struct netd *d, const char *node, uint64_t counts[6]);
+
 /* Figures for /metrics and the MIB. */
 struct dnsd_figures {
 	uint64_t state[6];        /* records by state: pending, published, verified, error, conflict, drift */

@@ -1898,6 +1898,7 @@ static int rpc_rename(struct netd *d, struct store_txn *t, const struct lyd_node
 		rc = ops_touch_node(&r->touched, from);
 	if (!rc)
 		rc = ops_touch_node(&r->touched, to);
+	r->touched.flags |= OPS_T_RENAME;
 	if (rc < 0) {
 		fail_err(r, rc);
 		goto out;

@@ -33,6 +33,7 @@ enum ops_touch_flag {
 	OPS_T_ANNEAL = 1u << 0,      /* an annealer RPC ran (propose, commit, retry) */
 	OPS_T_DNS_CHECK = 1u << 1,   /* dns-check asked for a reconciliation */
 	OPS_T_NETWORKS_ALL = 1u << 2,/* networks changed in a way that may touch every node */
+	OPS_T_RENAME = 1u << 3,      /* rename-node: nodes[0] is the old name, nodes[1] the new */
 };
 struct ops_touched {
 	char (*nodes)[MODEL_NAME_MAX];
