@@ -166,6 +166,31 @@ def main():
         t.ok(tag == 'invalid-value' and path.endswith('/subnet') and '10.9.0.0/24' in msg,
              'host bits in a prefix: the RESTCONF message and path', f'{tag} {path} {msg}')
 
+        # configuration documents (decisions.md D23): roles and dns, edited
+        # over NETCONF, seen over RESTCONF, with the same errors
+        roles = f'<config xmlns="{NC}" xmlns:nc="{NC}"><roles xmlns="{NS}">%s</roles></config>'
+        a.edit_config(target='running', config=roles % '<role><name>base</name></role>'
+                      '<role><name>web</name><requires>base</requires><jig>exec</jig>'
+                      '<script>/bin/true</script></role>')
+        st, body = rc_client.get('/restconf/data/netd:roles/role=web')
+        t.ok(st == 200 and body['netd:role'][0]['requires'] == ['base'] and body['netd:role'][0]['script'] == '/bin/true',
+             'edit-config of roles is seen over RESTCONF', f'{st} {body}')
+        tag, path, msg = rpc_error(lambda: a.edit_config(target='running', config=roles % (
+            '<role nc:operation="create"><name>base</name></role>')))
+        t.ok(tag == 'data-exists' and "role[name='base']" in path, 'roles: create on an existing entry: data-exists',
+             f'{tag} {path} {msg}')
+        a.edit_config(target='running', config=roles % '<role nc:operation="delete"><name>web</name></role>')
+        st, _ = rc_client.get('/restconf/data/netd:roles/role=web')
+        st2, _ = rc_client.get('/restconf/data/netd:roles/role=base')
+        t.ok(st == 404 and st2 == 200, 'roles: delete of one entry leaves the others', f'{st} {st2}')
+        dns = f'<config xmlns="{NC}"><dns xmlns="{NS}">%s</dns></config>'
+        tag, path, msg = rpc_error(lambda: a.edit_config(target='running', config=dns % (
+            '<zone><name>lab.example</name><server>127.0.0.1:53</server><key>nokey</key></zone>')))
+        t.ok(tag == 'invalid-value' and path.endswith('/key') and 'lab.example' in path,
+             'dns: a zone naming a missing key is refused with its path', f'{tag} {path} {msg}')
+        st, body = rc_client.get('/restconf/data/netd:dns?content=config')
+        t.ok(st in (200, 404) and 'zone' not in str(body), 'dns: the refused edit left nothing behind', f'{st} {body}')
+
         # the netd RPCs
         reply = a.dispatch(to_ele(f'<allocate-address xmlns="{NS}"><network>lab</network><name>vip1</name></allocate-address>'))
         m = re.search(r'<address[^>]*>([^<]+)</address>', reply.xml)
