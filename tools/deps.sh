@@ -14,7 +14,8 @@ libssl-dev libcrypt-dev libcurl4-openssl-dev curl jq wrk iproute2 libnl-3-dev li
 knot knot-dnsutils bind9 bind9-dnsutils
 libnetconf2-dev libssh-dev libyuma-base python3-ncclient yangcli openssh-client
 qemu-system-x86 busybox-static cpio
-snmpd snmp snmptrapd smitools libsnmp-dev"
+snmpd snmp snmptrapd smitools libsnmp-dev
+openipmi libfreeipmi-dev freeipmi-tools ipmitool"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
