@@ -50,6 +50,7 @@ void config_defaults(struct netd_config *c)
 	c->hold_down_s = 3600;
 	c->http_threads = 2;
 	c->store_map_size = UINT64_C(64) << 20;
+	c->anneal_max_running = 64;
 	snprintf(c->nc_listen_host, sizeof c->nc_listen_host, "%s", "127.0.0.1");
 	c->nc_listen_port = 8830;
 	snprintf(c->snmp_agentx_socket, sizeof c->snmp_agentx_socket, "%s", "/var/agentx/master");
@@ -436,6 +437,8 @@ static int load_child(const struct load *ld, const struct lyd_node *n, struct ne
 		c->http_threads = term_value(n)->uint8;
 	else if (strcmp(name, "store-map-size") == 0)
 		c->store_map_size = term_value(n)->uint64;
+	else if (strcmp(name, "anneal-max-running") == 0)
+		c->anneal_max_running = term_value(n)->uint32;
 	else if (strcmp(name, "user") == 0)
 		return load_user(ld, n, c);
 	else if (strcmp(name, "token") == 0)
@@ -659,6 +662,10 @@ static int add_scalars(struct lyd_node *srv, const struct netd_config *c)
 	if (rc == 0) {
 		snprintf(buf, sizeof buf, "%" PRIu64, c->store_map_size);
 		rc = add_term(srv, "store-map-size", buf);
+	}
+	if (rc == 0) {
+		snprintf(buf, sizeof buf, "%" PRIu32, c->anneal_max_running);
+		rc = add_term(srv, "anneal-max-running", buf);
 	}
 	return rc;
 }

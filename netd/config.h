@@ -31,6 +31,7 @@ struct netd_config {
 	unsigned http_threads;
 	bool response_cache;
 	uint64_t store_map_size;
+	uint32_t anneal_max_running;  /* annealer: transitions at once, 0 = no limit */
 	struct auth_user *users;
 	size_t n_users;
 	struct auth_token *tokens;
