@@ -13,6 +13,8 @@
  *   u16 mtu, prefix v4_subnet, address v4_router, u32 router_pref, v4 ranges
  *   (name, first, last), u8 v6_mode, prefix v6_prefix, u16 v6_subnet_id,
  *   address v6_router, v6 ranges, dns_domain, u64 created.
+ * Network 'N' v2: as v1 with dns_template (a string) after dns_domain.
+ *   v1 records decode with an empty template.
  * Node 'H' v1: name, aliases (strings), flags (has_admin_mac), 6 bytes MAC,
  *   attachments (network, range, flags (has_v4_hint, has_v6_hint), address
  *   v4_hint, address v6_hint), u64 created.
@@ -33,7 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MODEL_VERSION 1
+#define MODEL_VERSION 1          /* node and alloc records */
+#define MODEL_NETWORK_VERSION 2  /* network records (v1 still read) */
 #define TAG_NETWORK 'N'
 #define TAG_NODE 'H'
 #define TAG_ALLOC 'A'
@@ -150,19 +153,24 @@ static size_t get_count(struct codec_r *r, size_t min_enc)
 	return n;
 }
 
-static void put_header(struct codec_w *w, uint8_t tag)
+static void put_header(struct codec_w *w, uint8_t tag, uint8_t version)
 {
 	codec_put_u8(w, tag);
-	codec_put_u8(w, MODEL_VERSION);
+	codec_put_u8(w, version);
 }
 
-static void get_header(struct codec_r *r, uint8_t tag)
+/* Check the tag and a version in 1..@newest; returns the version (0 on
+ * failure, with r->err set). */
+static uint8_t get_header(struct codec_r *r, uint8_t tag, uint8_t newest)
 {
 	uint8_t t = codec_get_u8(r);
 	uint8_t v = codec_get_u8(r);
 
-	if (t != tag || v != MODEL_VERSION)
+	if (t != tag || v < 1 || v > newest) {
 		r_fail(r);
+		return 0;
+	}
+	return v;
 }
 
 /* The status of a finished decode: sticky error, else trailing bytes. */
@@ -297,7 +305,7 @@ bool model_network_equal(const struct model_network *a, const struct model_netwo
 	       a->v6_subnet_id == b->v6_subnet_id && a->has_v6_router == b->has_v6_router &&
 	       addr_same(&a->v6_router, &b->v6_router) &&
 	       ranges_equal(a->v6_ranges, a->n_v6_ranges, b->v6_ranges, b->n_v6_ranges) &&
-	       !strcmp(a->dns_domain, b->dns_domain);
+	       !strcmp(a->dns_domain, b->dns_domain) && !strcmp(a->dns_template, b->dns_template);
 }
 
 bool model_node_equal(const struct model_node *a, const struct model_node *b)
@@ -358,7 +366,7 @@ void model_network_encode(const struct model_network *n, struct codec_w *w)
 		    (n->has_v4 ? NF_HAS_V4 : 0) | (n->has_v4_router ? NF_HAS_V4_ROUTER : 0) |
 		    (n->has_v6_router ? NF_HAS_V6_ROUTER : 0);
 
-	put_header(w, TAG_NETWORK);
+	put_header(w, TAG_NETWORK, MODEL_NETWORK_VERSION);
 	codec_put_str(w, n->name);
 	codec_put_str(w, n->conduit);
 	codec_put_u8(w, f);
@@ -375,18 +383,19 @@ void model_network_encode(const struct model_network *n, struct codec_w *w)
 	put_addr(w, &n->v6_router);
 	put_ranges(w, n->v6_ranges, n->n_v6_ranges);
 	codec_put_str(w, n->dns_domain);
+	codec_put_str(w, n->dns_template);
 	codec_put_u64(w, n->created);
 }
 
 int model_network_decode(const void *p, size_t len, struct model_network *out)
 {
 	struct codec_r r;
-	uint8_t f;
+	uint8_t f, version;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	codec_r_init(&r, p, len);
-	get_header(&r, TAG_NETWORK);
+	version = get_header(&r, TAG_NETWORK, MODEL_NETWORK_VERSION);
 	codec_get_str(&r, out->name, sizeof(out->name));
 	codec_get_str(&r, out->conduit, sizeof(out->conduit));
 	f = get_flags(&r, NF_ALL);
@@ -416,6 +425,8 @@ int model_network_decode(const void *p, size_t len, struct model_network *out)
 	if (rc < 0)
 		goto fail;
 	codec_get_str(&r, out->dns_domain, sizeof(out->dns_domain));
+	if (version >= 2)
+		codec_get_str(&r, out->dns_template, sizeof(out->dns_template));
 	out->created = codec_get_u64(&r);
 	rc = get_end(&r);
 	if (rc < 0)
@@ -430,7 +441,7 @@ fail:
 
 void model_node_encode(const struct model_node *n, struct codec_w *w)
 {
-	put_header(w, TAG_NODE);
+	put_header(w, TAG_NODE, MODEL_VERSION);
 	codec_put_str(w, n->name);
 	put_count(w, n->n_aliases);
 	for (size_t i = 0; i < n->n_aliases && !w->err; i++)
@@ -505,7 +516,7 @@ int model_node_decode(const void *p, size_t len, struct model_node *out)
 
 	memset(out, 0, sizeof(*out));
 	codec_r_init(&r, p, len);
-	get_header(&r, TAG_NODE);
+	get_header(&r, TAG_NODE, MODEL_VERSION);
 	codec_get_str(&r, out->name, sizeof(out->name));
 	rc = get_aliases(&r, out);
 	if (rc < 0)
@@ -529,7 +540,7 @@ fail:
 
 void model_alloc_encode(const struct model_alloc *a, struct codec_w *w)
 {
-	put_header(w, TAG_ALLOC);
+	put_header(w, TAG_ALLOC, MODEL_VERSION);
 	codec_put_str(w, a->network);
 	put_addr(w, &a->addr);
 	codec_put_u8(w, a->owner_kind);
@@ -547,7 +558,7 @@ int model_alloc_decode(const void *p, size_t len, struct model_alloc *out)
 
 	memset(out, 0, sizeof(*out));
 	codec_r_init(&r, p, len);
-	get_header(&r, TAG_ALLOC);
+	get_header(&r, TAG_ALLOC, MODEL_VERSION);
 	codec_get_str(&r, out->network, sizeof(out->network));
 	get_addr(&r, &out->addr);
 	out->owner_kind = codec_get_u8(&r);

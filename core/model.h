@@ -80,6 +80,9 @@ struct model_network {
 	size_t n_v6_ranges;
 
 	char dns_domain[MODEL_DOMAIN_MAX]; /* "" = none */
+	char dns_template[MODEL_DOMAIN_MAX]; /* name of a node's address here, "" = the default
+					      * ({node}.{domain} on the primary network,
+					      * {node}.{network}.{domain} elsewhere); see dns/dns.h */
 	uint64_t created;               /* unix seconds */
 };
 

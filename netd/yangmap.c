@@ -216,6 +216,8 @@ static int ym_network_config(struct lyd_node *e, const struct model_network *n)
 		r = ym_v6_to_lyd(e, n);
 	if (r == 0 && n->dns_domain[0])
 		r = ym_leaf(e, "dns-domain", n->dns_domain);
+	if (r == 0 && n->dns_template[0])
+		r = ym_leaf(e, "dns-name-template", n->dns_template);
 	return r;
 }
 
@@ -686,6 +688,8 @@ static int ym_network_leaf(const struct lyd_node *c, const struct model_network 
 		r = ym_v6_from_lyd(c, keep_from, n, e);
 	else if (!strcmp(name, "dns-domain"))
 		r = ym_str(c, n->dns_domain, sizeof n->dns_domain, e);
+	else if (!strcmp(name, "dns-name-template"))
+		r = ym_str(c, n->dns_template, sizeof n->dns_template, e);
 	return r;
 }
 

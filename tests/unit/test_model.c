@@ -68,7 +68,7 @@ static void net_v6_auto(struct model_network *n)
 	*n = (struct model_network){
 		.name = "cluster", .conduit = "team0", .has_v4 = true, .v4_subnet = P("192.168.0.0/16"),
 		.v6_mode = MODEL_V6_AUTO, .v6_prefix = P("fd12:3456:789a:2a::/64"), .v6_subnet_id = 42,
-		.dns_domain = "c.example.org",
+		.dns_domain = "c.example.org", .dns_template = "{node}-{network}.{domain}",
 	};
 }
 
@@ -232,7 +232,7 @@ static void check_refusals(const struct kind *k, const struct codec_w *w)
 	assert_int_equal(k->dec(buf, w->len + 1, out), NETD_ECORRUPT);
 	assert_true(all_zero(out, k->size));
 	for (unsigned v = 0; v < 256; v++) {
-		if (v == 1)
+		if (v == w->buf[1])
 			continue;
 		buf[1] = (uint8_t)v;
 		assert_int_equal(k->dec(buf, w->len, out), NETD_ECORRUPT);
@@ -300,6 +300,61 @@ static void test_alloc_roundtrip(void **state)
 		check_refusals(&K_ALLOC, &w);
 		codec_w_free(&w);
 	}
+}
+
+/* A network record as netd 0.1 wrote it (version 1, no name template)
+ * still decodes, with an empty template, and is re-encoded as version 2. */
+static void test_network_v1(void **state)
+{
+	static const uint8_t v1[] = {
+		'N', 1,
+		0, 5, 'a', 'd', 'm', 'i', 'n',          /* name */
+		0, 0,                                   /* conduit */
+		0x11,                                   /* flags: primary, has_v4 */
+		0, 0, 4, 0x05, 0xdc,                    /* vlan, team_mode 802.3ad, mtu 1500 */
+		4, 10, 0, 0, 0, 24,                     /* v4 subnet 10.0.0.0/24 */
+		0,                                      /* v4 router: none */
+		0, 0, 0, 100,                           /* router_pref */
+		0, 0,                                   /* v4 ranges */
+		0, 0, 0, 0, 0, 0,                       /* v6 mode, prefix (family 0, len 0), subnet id, router */
+		0, 0,                                   /* v6 ranges */
+		0, 11, 'l', 'a', 'b', '.', 'e', 'x', 'a', 'm', 'p', 'l', 'e',
+		0, 0, 0, 0, 0x65, 0x53, 0xf1, 0x00,     /* created 1700000000 */
+	};
+	struct model_network n;
+	struct codec_w w;
+
+	(void)state;
+	assert_int_equal(model_network_decode(v1, sizeof v1, &n), 0);
+	assert_string_equal(n.name, "admin");
+	assert_true(n.primary && n.has_v4);
+	assert_int_equal(n.v4_subnet.len, 24);
+	assert_int_equal(n.mtu, 1500);
+	assert_int_equal(n.router_pref, 100);
+	assert_string_equal(n.dns_domain, "lab.example");
+	assert_string_equal(n.dns_template, "");
+	assert_true(n.created == 1700000000u);
+	codec_w_init(&w);
+	model_network_encode(&n, &w);
+	assert_int_equal(w.err, 0);
+	assert_int_equal(w.buf[1], 2);
+	assert_int_equal(w.len, sizeof v1 + 2);   /* + the empty template */
+	codec_w_free(&w);
+	/* a v1 record with a trailing template-like string is refused */
+	uint8_t longer[sizeof v1 + 2];
+	memcpy(longer, v1, sizeof v1);
+	longer[sizeof v1] = 0;
+	longer[sizeof v1 + 1] = 0;
+	assert_int_equal(model_network_decode(longer, sizeof longer, &n), NETD_ECORRUPT);
+	/* the template takes part in equality and copies */
+	struct model_network a, c;
+	net_v6_auto(&a);
+	assert_int_equal(model_network_copy(&c, &a), 0);
+	assert_true(model_network_equal(&a, &c));
+	assert_string_equal(c.dns_template, "{node}-{network}.{domain}");
+	c.dns_template[0] = '\0';
+	assert_false(model_network_equal(&a, &c));
+	model_network_clear(&c);
 }
 
 static void test_wrong_tag(void **state)
@@ -942,6 +997,7 @@ int main(void)
 		cmocka_unit_test(test_network_roundtrip),
 		cmocka_unit_test(test_node_roundtrip),
 		cmocka_unit_test(test_alloc_roundtrip),
+		cmocka_unit_test(test_network_v1),
 		cmocka_unit_test(test_wrong_tag),
 		cmocka_unit_test(test_encode_errors),
 		cmocka_unit_test(test_copy_equal),

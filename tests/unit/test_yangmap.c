@@ -140,6 +140,11 @@ static const struct golden goldens[] = {
 	  "{\"netd:networks\":{\"network\":[{\"name\":\"lab\",\"primary\":false,\"mtu\":1500,"
 	  "\"team-mode\":\"802.3ad\",\"ipv4\":{\"subnet\":\"192.168.1.0/24\",\"router-pref\":100}}]}}",
 	  "{\"netd:networks\":{\"network\":[{\"name\":\"lab\",\"ipv4\":{\"subnet\":\"192.168.1.0/24\"}}]}}" },
+	{ "name template",
+	  "{\"netd:networks\":{\"network\":[{\"name\":\"storage\",\"dns-domain\":\"lab.example\","
+	  "\"dns-name-template\":\"{node}-st.{domain}\"}]}}",
+	  "{\"netd:networks\":{\"network\":[{\"name\":\"storage\",\"dns-domain\":\"lab.example\","
+	  "\"dns-name-template\":\"{node}-st.{domain}\"}]}}" },
 	{ "auto ipv6, two networks",
 	  "{\"netd:networks\":{\"network\":[{\"name\":\"b\",\"ipv6\":{\"prefix\":\"auto\"}},"
 	  "{\"name\":\"a\",\"conduit\":\"intf1\"}]}}",
