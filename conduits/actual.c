@@ -34,6 +34,7 @@ static const struct nla_policy link_policy[IFLA_MAX + 1] = {
 	[IFLA_MTU] = { .type = NLA_U32 },
 	[IFLA_MASTER] = { .type = NLA_U32 },
 	[IFLA_LINK] = { .type = NLA_U32 },
+	[IFLA_LINK_NETNSID] = { .type = NLA_S32 },
 	[IFLA_GROUP] = { .type = NLA_U32 },
 	[IFLA_IFALIAS] = { .type = NLA_STRING, .maxlen = CDT_ALIAS_MAX },
 	[IFLA_LINKINFO] = { .type = NLA_NESTED },
@@ -123,8 +124,12 @@ static int parse_link_tb(struct nlattr **tb, struct cdt_alink *l, struct netd_er
 		l->mtu = nla_get_u32(tb[IFLA_MTU]);
 	if (tb[IFLA_GROUP])
 		l->group = nla_get_u32(tb[IFLA_GROUP]);
+	/* With IFLA_LINK_NETNSID the lower device lives in another namespace
+	 * (a veth's peer, a macvlan over a NIC outside): its ifindex means
+	 * nothing here and may even equal this link's own. */
+	bool link_here = tb[IFLA_LINK] && !tb[IFLA_LINK_NETNSID];
 	if ((tb[IFLA_MASTER] && ifindex_attr(tb[IFLA_MASTER], l->ifindex, &l->master) < 0) ||
-	    (tb[IFLA_LINK] && ifindex_attr(tb[IFLA_LINK], l->ifindex, &l->link) < 0))
+	    (link_here && ifindex_attr(tb[IFLA_LINK], l->ifindex, &l->link) < 0))
 		return netd_err_set(e, NETD_ECORRUPT, NULL, "link %s: invalid master or link", name);
 	if (tb[IFLA_IFALIAS])
 		snprintf(l->alias, sizeof l->alias, "%s", (const char *)nla_data(tb[IFLA_IFALIAS]));
