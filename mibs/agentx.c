@@ -7,8 +7,9 @@
  *   master snmpd  <-- AgentX (unix socket) -->  net-snmp session
  *                                                  | fds: loop_fd_add
  *                                                  | timeouts/alarms: one-shot loop timer
- *   handler(GET/GETNEXT) --> snapshot (<= 1 s old) --> store read txn
- *   tick (1 s) --> snapshot if the store changed --> threshold edges --> send_v2trap
+ *   handler(GET/GETNEXT) --> snapshot (<= 1 s old) --> figures (store read txn + services)
+ *   tick (1 s) --> snapshot if the store or the services' figures changed
+ *              --> threshold edges, drift and role-error rises --> send_v2trap
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,9 +41,12 @@ struct mib_agent {
 	struct loop_timer *timeout; /* net-snmp's next timeout or alarm */
 	struct loop_timer *tick;    /* 1 s: notifications */
 	bool connected;
-	bool recheck;               /* evaluate thresholds at the next tick */
+	bool recheck;               /* evaluate the notifications at the next tick */
 	char **above;               /* sorted keys of ranges notified as above */
 	size_t n_above;
+	struct mib_rise drift;      /* netdDnsDriftDetected: records in drift */
+	struct mib_rise role_err;   /* netdNodeRoleError: node-roles in error now */
+	struct mib_rise role_errs;  /* netdNodeRoleError: transitions into error since start */
 	netsnmp_handler_registration *reg;
 };
 
@@ -52,10 +56,22 @@ static bool started_once;
 
 static const oid base_oid[] = { MIB_BASE_ARCS };
 static const oid trap_oid_oid[] = { 1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0 };   /* snmpTrapOID.0 */
-static const oid exhausted_oid[] = { MIB_BASE_ARCS, 0, 1 };
+static const oid exhausted_oid[] = { MIB_BASE_ARCS, 0, 1 };   /* netdRangeNearlyExhausted */
+static const oid drift_oid[] = { MIB_BASE_ARCS, 0, 2 };       /* netdDnsDriftDetected */
+static const oid role_error_oid[] = { MIB_BASE_ARCS, 0, 3 };  /* netdNodeRoleError */
 static const oid threshold_oid[] = { MIB_BASE_ARCS, 1, 1, 5, 0 };
 
 /* ---- logging ---- */
+
+/* net-snmp builds an SNMPv1 copy of every notification, even in a subagent
+ * (which has no trap sinks of its own: the master sends our SNMPv2
+ * notification), and warns when a Counter64 varbind (netdNodeRoleErrors)
+ * makes that copy impossible (RFC 3584 drops such notifications for v1). */
+static bool v1_copy_chatter(const char *msg)
+{
+	return !strncmp(msg, "send_trap: v1 traps can't carry Counter64", 41) ||
+	       !strncmp(msg, "send_trap: failed to convert v2->v1", 35);
+}
 
 static int on_log(int major, int minor, void *serverarg, void *clientarg)
 {
@@ -67,7 +83,7 @@ static int on_log(int major, int minor, void *serverarg, void *clientarg)
 		n--;
 	if (n == 0)
 		return 0;
-	if (in_init && m->priority > LOG_ERR)
+	if ((in_init && m->priority > LOG_ERR) || v1_copy_chatter(m->msg))
 		log_debug("snmp: %.*s", (int)n, m->msg);
 	else if (m->priority <= LOG_ERR)
 		log_warn("snmp: %.*s", (int)n, m->msg);
@@ -94,6 +110,7 @@ static int refresh(struct mib_agent *a, bool force)
 	mib_snap_free(&a->snap);
 	a->snap = s;
 	a->snap_ms = now;
+	a->recheck = true;   /* a snapshot the handler built is checked at the next tick too */
 	return 0;
 }
 
@@ -153,8 +170,8 @@ static int handler(netsnmp_mib_handler *h, netsnmp_handler_registration *reg, ne
 			if ((v = mib_snap_get(&a->snap, o, n)))
 				set_value(vb, v);
 			else
-				netsnmp_set_request_error(ri, req,
-							  mib_object_served(o, n) ? SNMP_NOSUCHINSTANCE : SNMP_NOSUCHOBJECT);
+				netsnmp_set_request_error(ri, req, mib_object_served(&a->snap, o, n) ? SNMP_NOSUCHINSTANCE
+												      : SNMP_NOSUCHOBJECT);
 			break;
 		case MODE_GETNEXT:
 			if ((v = mib_snap_next(&a->snap, o, n, req->inclusive != 0))) {
@@ -226,6 +243,68 @@ static void send_exhausted(struct mib_agent *a, const struct mib_range_fig *r)
 	snmp_free_varbind(vars);
 	log_info("snmp: netdRangeNearlyExhausted: network %s range %s at %u%% (threshold %u%%)", r->network, r->name,
 		 r->util_pct, a->threshold);
+}
+
+/* One varbind of ours: @type ASN_GAUGE (@v a u_long) or ASN_COUNTER64. */
+static void add_var_num(netsnmp_variable_list **vars, const uint32_t *o, size_t n, u_char type, uint64_t v)
+{
+	oid name[MIB_OID_MAX];
+	for (size_t i = 0; i < n; i++)
+		name[i] = o[i];
+	if (type == ASN_COUNTER64) {
+		struct counter64 c = { .high = (u_long)(v >> 32), .low = (u_long)(v & 0xffffffffu) };
+		snmp_varlist_add_variable(vars, name, n, ASN_COUNTER64, &c, sizeof c);
+	} else {
+		u_long g = v > UINT32_MAX ? UINT32_MAX : (u_long)v;
+		snmp_varlist_add_variable(vars, name, n, ASN_GAUGE, &g, sizeof g);
+	}
+}
+
+static void send_drift(const struct mib_service_figs *svc)
+{
+	netsnmp_variable_list *vars = NULL;
+	uint32_t o[MIB_OID_MAX];
+
+	snmp_varlist_add_variable(&vars, trap_oid_oid, OID_LENGTH(trap_oid_oid), ASN_OBJECT_ID, drift_oid,
+				  sizeof drift_oid);
+	add_var_num(&vars, o, mib_state_oid(o, MIB_ARC_DNS_STATES, MIB_STATE_COUNT_COL, MIB_DNS_DRIFT), ASN_GAUGE,
+		    svc->dns_records[MIB_DNS_DRIFT]);
+	send_v2trap(vars);
+	snmp_free_varbind(vars);
+	log_info("snmp: netdDnsDriftDetected: %llu DNS records in drift",
+		 (unsigned long long)svc->dns_records[MIB_DNS_DRIFT]);
+}
+
+static void send_role_error(const struct mib_service_figs *svc)
+{
+	netsnmp_variable_list *vars = NULL;
+	uint32_t o[MIB_OID_MAX];
+
+	snmp_varlist_add_variable(&vars, trap_oid_oid, OID_LENGTH(trap_oid_oid), ASN_OBJECT_ID, role_error_oid,
+				  sizeof role_error_oid);
+	add_var_num(&vars, o, mib_state_oid(o, MIB_ARC_ROLE_STATES, MIB_STATE_COUNT_COL, MIB_ROLE_ERROR), ASN_GAUGE,
+		    svc->roles[MIB_ROLE_ERROR]);
+	add_var_num(&vars, o, mib_scalar_oid(o, MIB_ARC_ROLES, MIB_SC_ROLE_ERRORS), ASN_COUNTER64, svc->role_errors);
+	send_v2trap(vars);
+	snmp_free_varbind(vars);
+	log_info("snmp: netdNodeRoleError: %llu node-roles in error, %llu errors since start",
+		 (unsigned long long)svc->roles[MIB_ROLE_ERROR], (unsigned long long)svc->role_errors);
+}
+
+/* The services' rises (see mib_rise_check): DNS drift, node-role errors
+ * (the count in error now rose, or the transitions into error did, which
+ * also catches one that entered while another left). */
+static void check_rises(struct mib_agent *a)
+{
+	const struct mib_service_figs *svc = &a->snap.svc;
+	if (svc->have_dns && mib_rise_check(&a->drift, svc->dns_records[MIB_DNS_DRIFT], a->connected))
+		send_drift(svc);
+	if (svc->have_anneal) {
+		bool now_rose = mib_rise_check(&a->role_err, svc->roles[MIB_ROLE_ERROR], a->connected);
+		bool total_rose = mib_rise_check(&a->role_errs, svc->role_errors, a->connected);
+		if (now_rose || total_rose)
+			send_role_error(svc);
+	}
 }
 
 static void free_keys(char **k, size_t n)
@@ -330,18 +409,48 @@ static void sync_io(struct mib_agent *a)
 	}
 }
 
+static bool counts_differ(const uint64_t *x, const uint64_t *y, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return true;
+	return false;
+}
+
+/* The services count partly in memory: their figures can change while the
+ * store does not, so they are read at every tick. Compared field by field:
+ * the snapshot's copy need not carry the padding bytes along. */
+static bool services_changed(struct mib_agent *a)
+{
+	struct mib_service_figs n;
+	const struct mib_service_figs *o = &a->snap.svc;
+	if (!a->src.services)
+		return false;
+	mib_services_read(&a->src, &n);
+	return n.have_counters != o->have_counters || n.have_dns != o->have_dns || n.have_anneal != o->have_anneal ||
+	       n.allocations_total != o->allocations_total || n.releases_total != o->releases_total ||
+	       n.exhausted_total != o->exhausted_total || counts_differ(n.dns_records, o->dns_records, MIB_DNS_STATES) ||
+	       n.dns_outbox_depth != o->dns_outbox_depth || n.dns_outbox_oldest_age_s != o->dns_outbox_oldest_age_s ||
+	       n.dns_updates_sent != o->dns_updates_sent || n.dns_updates_failed != o->dns_updates_failed ||
+	       counts_differ(n.roles, o->roles, MIB_ROLE_STATES) || n.roles_running != o->roles_running ||
+	       n.role_transitions != o->role_transitions || n.role_errors != o->role_errors;
+}
+
 static void on_tick(struct loop *l, void *arg)
 {
 	struct mib_agent *a = arg;
-	bool changed = store_generation(a->src.store) != a->snap.generation;
+	bool changed = store_generation(a->src.store) != a->snap.generation || services_changed(a);
 	if (!a->connected && !changed)
 		return;
-	if (changed || a->recheck || loop_now_ms() - a->snap_ms >= IDLE_REBUILD_MS) {
-		if (refresh(a, true) == 0) {
-			a->recheck = false;
-			check_thresholds(a);
-		}
+	if (changed || loop_now_ms() - a->snap_ms >= IDLE_REBUILD_MS) {
+		if (refresh(a, true) < 0)
+			return;
+	} else if (!a->recheck) {
+		return;
 	}
+	a->recheck = false;
+	check_thresholds(a);
+	check_rises(a);
 }
 
 /* AgentX session up (INDEX_START) and down (INDEX_STOP). */

@@ -1,11 +1,16 @@
-/* mibs/snap.c — gathering NETD-MIB's figures from the store (see snap.h).
+/* mibs/snap.c — NETD-MIB's figures (gathered by figures.c) as a sorted
+ * list of OIDs and values (see snap.h).
  *
  * OID layout (NETD-MIB.txt):
- *   netdMIB.1.1.N.0                       scalars (netdGeneral)
+ *   netdMIB.1.1.N.0                       scalars (netdGeneral); 6..8 from the writer's counters
  *   netdMIB.1.2.1.C.<name>                netdNetworkTable, name = len + octets
  *   netdMIB.1.3.1.C.<name>.<fam>.<idx>    netdRangeTable
- * Everything else under netdMIB (the DNS, node-role and switch tables,
- * the event counters) is defined but not served.
+ *   netdMIB.1.4.1.2.<state>               netdDnsStateTable (netdDnsRecords), DNS figures
+ *   netdMIB.1.5.1.2.<state>               netdNodeRoleStateTable (netdNodeRoles), annealer figures
+ *   netdMIB.1.8.N.0, netdMIB.1.9.N.0      DNS and annealer scalars
+ * The switch table (netdMIB.1.6) is defined but not served: netd has no
+ * switch model yet. A service's objects are served only when the services
+ * callback reported that part (mib_service_figs.have_*).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,7 +22,6 @@
 static const uint32_t base_oid[MIB_BASE_LEN] = { MIB_BASE_ARCS };
 
 enum {
-	SC_NETWORKS = 1, SC_NODES = 2, SC_ACTIVE = 3, SC_HELD = 4, SC_THRESHOLD = 5,
 	NC_VLAN = 2, NC_RANGES = 3, NC_SIZE = 4, NC_USED = 5, NC_HELD = 6, NC_FREE = 7, NC_LAST = 7,
 	RC_NAME = 3, RC_NETWORK = 4, RC_FIRST = 5, RC_LAST = 6, RC_SIZE = 7, RC_USED = 8, RC_HELD = 9,
 	RC_FREE = 10, RC_UTIL = 11, RC_LAST_COL = 11,
@@ -85,8 +89,6 @@ unsigned mib_util_pct(uint64_t taken, const char *size)
 struct vec {
 	struct mib_val *v;
 	size_t n, cap;
-	struct mib_range_fig *r;
-	size_t nr, capr;
 };
 
 static struct mib_val *push(struct vec *vc, const uint32_t *oid, size_t len, uint8_t type)
@@ -133,10 +135,11 @@ static uint64_t gauge(uint64_t v)
 	return v > UINT32_MAX ? UINT32_MAX : v;
 }
 
-/* @buf = netdMIB.1.<table>.1.<column>.<len>.<name octets>; returns length. */
+/* @buf = netdMIB.1.<table>.1.<column>.<len>.<name octets>; returns length.
+ * Names are at most MODEL_NAME_MAX - 1 octets: the OID stays in bounds. */
 static size_t row_prefix(uint32_t *buf, uint32_t table, uint32_t column, const char *name)
 {
-	size_t n = 0, nl = strlen(name);
+	size_t n = 0, nl = strnlen(name, MODEL_NAME_MAX - 1);
 	memcpy(buf, base_oid, sizeof base_oid);
 	n = MIB_BASE_LEN;
 	buf[n++] = 1;
@@ -151,109 +154,138 @@ static size_t row_prefix(uint32_t *buf, uint32_t table, uint32_t column, const c
 
 size_t mib_range_oid(uint32_t *buf, uint32_t column, const struct mib_range_fig *r)
 {
-	size_t n = row_prefix(buf, 3, column, r->network);
+	size_t n = row_prefix(buf, MIB_ARC_RANGES, column, r->network);
 	buf[n++] = r->family;
 	buf[n++] = r->index;
 	return n;
 }
 
-struct gather {
-	const struct mib_source *src;
-	struct store_txn *t;
-	struct vec *vc;
-	uint64_t used, held;
-	uint64_t n_networks;
-};
-
-static int add_range(struct gather *g, const struct model_network *net, const struct ipam_util *u, uint32_t index)
+size_t mib_scalar_oid(uint32_t *buf, uint32_t arc, uint32_t id)
 {
-	struct vec *vc = g->vc;
-	uint32_t oid[MIB_OID_MAX];
-	char first[ADDR_STRLEN], last[ADDR_STRLEN];
-	struct mib_range_fig f = { .family = u->family == ADDR_V4 ? 1 : 2, .index = index };
-	int rc = 0;
-
-	snprintf(f.network, sizeof f.network, "%s", net->name);
-	snprintf(f.name, sizeof f.name, "%s", u->range[0] ? u->range : "derived");
-	snprintf(f.free, sizeof f.free, "%s", u->free);
-	f.util_pct = mib_util_pct(u->used + u->held, u->size);
-	addr_print(&u->first, first, sizeof first);
-	addr_print(&u->last, last, sizeof last);
-
-	struct { uint32_t col; uint8_t type; uint64_t num; const char *s; } cols[] = {
-		{ RC_NAME, MIB_T_STRING, 0, f.name },
-		{ RC_NETWORK, MIB_T_STRING, 0, net->name },
-		{ RC_FIRST, MIB_T_STRING, 0, first },
-		{ RC_LAST, MIB_T_STRING, 0, last },
-		{ RC_SIZE, MIB_T_STRING, 0, u->size },
-		{ RC_USED, MIB_T_GAUGE, gauge(u->used), NULL },
-		{ RC_HELD, MIB_T_GAUGE, gauge(u->held), NULL },
-		{ RC_FREE, MIB_T_STRING, 0, u->free },
-		{ RC_UTIL, MIB_T_GAUGE, f.util_pct, NULL },
-	};
-	for (size_t i = 0; rc == 0 && i < sizeof cols / sizeof cols[0]; i++) {
-		size_t len = mib_range_oid(oid, cols[i].col, &f);
-		rc = cols[i].s ? push_str(vc, oid, len, cols[i].s) : push_num(vc, oid, len, cols[i].type, cols[i].num);
-	}
-	if (rc < 0)
-		return rc;
-	if (vc->nr == vc->capr) {
-		size_t cap = vc->capr ? vc->capr * 2 : 16;
-		struct mib_range_fig *nr = realloc(vc->r, cap * sizeof *nr);
-		if (!nr)
-			return -ENOMEM;
-		vc->r = nr;
-		vc->capr = cap;
-	}
-	vc->r[vc->nr++] = f;
-	return 0;
+	memcpy(buf, base_oid, sizeof base_oid);
+	buf[MIB_BASE_LEN] = 1;
+	buf[MIB_BASE_LEN + 1] = arc;
+	buf[MIB_BASE_LEN + 2] = id;
+	buf[MIB_BASE_LEN + 3] = 0;
+	return MIB_BASE_LEN + 4;
 }
 
-static int add_network(const struct model_network *net, void *arg)
+size_t mib_state_oid(uint32_t *buf, uint32_t arc, uint32_t column, uint32_t state)
 {
-	struct gather *g = arg;
-	struct ipam_util *util = NULL;
-	size_t n_util = 0;
+	memcpy(buf, base_oid, sizeof base_oid);
+	buf[MIB_BASE_LEN] = 1;
+	buf[MIB_BASE_LEN + 1] = arc;
+	buf[MIB_BASE_LEN + 2] = 1;
+	buf[MIB_BASE_LEN + 3] = column;
+	buf[MIB_BASE_LEN + 4] = state + 1;
+	return MIB_BASE_LEN + 5;
+}
+
+static int scalar(struct vec *vc, uint32_t arc, uint32_t id, uint8_t type, uint64_t num)
+{
+	uint32_t oid[MIB_BASE_LEN + 4];
+	return push_num(vc, oid, mib_scalar_oid(oid, arc, id), type, num);
+}
+
+static int state_rows(struct vec *vc, uint32_t arc, const uint64_t *count, size_t n)
+{
+	uint32_t oid[MIB_BASE_LEN + 5];
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = push_num(vc, oid, mib_state_oid(oid, arc, MIB_STATE_COUNT_COL, (uint32_t)i), MIB_T_GAUGE,
+			      gauge(count[i]));
+	return rc;
+}
+
+static void range_fig(const struct mib_range_figs *rf, struct mib_range_fig *out)
+{
+	memset(out, 0, sizeof *out);
+	snprintf(out->network, sizeof out->network, "%s", rf->network);
+	out->family = rf->family == ADDR_V4 ? 1 : 2;
+	out->index = rf->index;
+	snprintf(out->name, sizeof out->name, "%s", rf->name);
+	out->util_pct = mib_util_pct(rf->used + rf->held, rf->size);
+	snprintf(out->free, sizeof out->free, "%s", rf->free);
+}
+
+static int add_range(struct vec *vc, const struct mib_range_figs *rf, const struct mib_range_fig *f)
+{
 	uint32_t oid[MIB_OID_MAX];
-	uint64_t used = 0, held = 0;
-	char size[ADDR_DECIMAL_MAX + 2] = "0", free_[ADDR_DECIMAL_MAX + 2] = "0";
-	uint32_t idx4 = 0, idx6 = 0;
-	int rc;
+	char first[ADDR_STRLEN], last[ADDR_STRLEN];
+	int rc = 0;
 
-	if (strlen(net->name) > 63)
-		return 0;   /* cannot happen (names are 1..63); keeps the OID in bounds */
-	rc = ipam_utilization(g->src->ipam, g->t, net, &util, &n_util);
-	if (rc < 0)
-		return rc;
-	for (size_t i = 0; rc == 0 && i < n_util; i++) {
-		const struct ipam_util *u = &util[i];
-		rc = add_range(g, net, u, u->family == ADDR_V4 ? ++idx4 : ++idx6);
-		used += u->used;
-		held += u->held;
-		if (rc == 0 && mib_dec_add(size, u->size, size, sizeof size) < 0)
-			snprintf(size, sizeof size, "?");
-		if (rc == 0 && mib_dec_add(free_, u->free, free_, sizeof free_) < 0)
-			snprintf(free_, sizeof free_, "?");
-	}
-	free(util);
-	if (rc < 0)
-		return rc;
-	g->used += used;
-	g->held += held;
-	g->n_networks++;
-
-	struct { uint32_t col; uint64_t num; const char *s; uint8_t type; } cols[] = {
-		{ NC_VLAN, net->vlan, NULL, MIB_T_UNSIGNED },
-		{ NC_RANGES, n_util, NULL, MIB_T_GAUGE },
-		{ NC_SIZE, 0, size, MIB_T_STRING },
-		{ NC_USED, gauge(used), NULL, MIB_T_GAUGE },
-		{ NC_HELD, gauge(held), NULL, MIB_T_GAUGE },
-		{ NC_FREE, 0, free_, MIB_T_STRING },
+	addr_print(&rf->first, first, sizeof first);
+	addr_print(&rf->last, last, sizeof last);
+	struct { uint32_t col; uint8_t type; uint64_t num; const char *s; } cols[] = {
+		{ RC_NAME, MIB_T_STRING, 0, f->name },
+		{ RC_NETWORK, MIB_T_STRING, 0, f->network },
+		{ RC_FIRST, MIB_T_STRING, 0, first },
+		{ RC_LAST, MIB_T_STRING, 0, last },
+		{ RC_SIZE, MIB_T_STRING, 0, rf->size },
+		{ RC_USED, MIB_T_GAUGE, gauge(rf->used), NULL },
+		{ RC_HELD, MIB_T_GAUGE, gauge(rf->held), NULL },
+		{ RC_FREE, MIB_T_STRING, 0, rf->free },
+		{ RC_UTIL, MIB_T_GAUGE, f->util_pct, NULL },
 	};
 	for (size_t i = 0; rc == 0 && i < sizeof cols / sizeof cols[0]; i++) {
-		size_t len = row_prefix(oid, 2, cols[i].col, net->name);
-		rc = cols[i].s ? push_str(g->vc, oid, len, cols[i].s)
-			       : push_num(g->vc, oid, len, cols[i].type, cols[i].num);
+		size_t len = mib_range_oid(oid, cols[i].col, f);
+		rc = cols[i].s ? push_str(vc, oid, len, cols[i].s) : push_num(vc, oid, len, cols[i].type, cols[i].num);
+	}
+	return rc;
+}
+
+static int add_network(struct vec *vc, const struct mib_network_figs *nf)
+{
+	uint32_t oid[MIB_OID_MAX];
+	int rc = 0;
+	struct { uint32_t col; uint64_t num; const char *s; uint8_t type; } cols[] = {
+		{ NC_VLAN, nf->vlan, NULL, MIB_T_UNSIGNED },
+		{ NC_RANGES, gauge(nf->n_ranges), NULL, MIB_T_GAUGE },
+		{ NC_SIZE, 0, nf->size, MIB_T_STRING },
+		{ NC_USED, gauge(nf->used), NULL, MIB_T_GAUGE },
+		{ NC_HELD, gauge(nf->held), NULL, MIB_T_GAUGE },
+		{ NC_FREE, 0, nf->free, MIB_T_STRING },
+	};
+	for (size_t i = 0; rc == 0 && i < sizeof cols / sizeof cols[0]; i++) {
+		size_t len = row_prefix(oid, MIB_ARC_NETWORKS, cols[i].col, nf->name);
+		rc = cols[i].s ? push_str(vc, oid, len, cols[i].s) : push_num(vc, oid, len, cols[i].type, cols[i].num);
+	}
+	return rc;
+}
+
+/* The objects of the services' figures that @svc has. */
+static int add_services(struct vec *vc, const struct mib_service_figs *svc)
+{
+	int rc = 0;
+	if (svc->have_counters) {
+		const struct { uint32_t id; uint64_t v; } c[] = {
+			{ MIB_SC_ALLOCATIONS_TOTAL, svc->allocations_total },
+			{ MIB_SC_RELEASES_TOTAL, svc->releases_total },
+			{ MIB_SC_EXHAUSTIONS_TOTAL, svc->exhausted_total },
+		};
+		for (size_t i = 0; rc == 0 && i < sizeof c / sizeof c[0]; i++)
+			rc = scalar(vc, MIB_ARC_GENERAL, c[i].id, MIB_T_COUNTER64, c[i].v);
+	}
+	if (rc == 0 && svc->have_dns) {
+		rc = state_rows(vc, MIB_ARC_DNS_STATES, svc->dns_records, MIB_DNS_STATES);
+		if (rc == 0)
+			rc = scalar(vc, MIB_ARC_DNS, MIB_SC_DNS_OUTBOX_DEPTH, MIB_T_GAUGE, gauge(svc->dns_outbox_depth));
+		if (rc == 0)
+			rc = scalar(vc, MIB_ARC_DNS, MIB_SC_DNS_OUTBOX_OLDEST_AGE, MIB_T_GAUGE,
+				    gauge(svc->dns_outbox_oldest_age_s));
+		if (rc == 0)
+			rc = scalar(vc, MIB_ARC_DNS, MIB_SC_DNS_UPDATES_SENT, MIB_T_COUNTER64, svc->dns_updates_sent);
+		if (rc == 0)
+			rc = scalar(vc, MIB_ARC_DNS, MIB_SC_DNS_UPDATES_FAILED, MIB_T_COUNTER64, svc->dns_updates_failed);
+	}
+	if (rc == 0 && svc->have_anneal) {
+		rc = state_rows(vc, MIB_ARC_ROLE_STATES, svc->roles, MIB_ROLE_STATES);
+		if (rc == 0)
+			rc = scalar(vc, MIB_ARC_ROLES, MIB_SC_ROLES_RUNNING, MIB_T_GAUGE, gauge(svc->roles_running));
+		if (rc == 0)
+			rc = scalar(vc, MIB_ARC_ROLES, MIB_SC_ROLE_TRANSITIONS, MIB_T_COUNTER64, svc->role_transitions);
+		if (rc == 0)
+			rc = scalar(vc, MIB_ARC_ROLES, MIB_SC_ROLE_ERRORS, MIB_T_COUNTER64, svc->role_errors);
 	}
 	return rc;
 }
@@ -264,50 +296,67 @@ static int val_cmp(const void *a, const void *b)
 	return mib_oid_cmp(x->oid, x->len, y->oid, y->len);
 }
 
-static int scalar(struct vec *vc, uint32_t id, uint8_t type, uint64_t num)
+/* netdAllocationsActive and -Held are the sums of netdRangeUsed and -Held
+ * (as the MIB describes them), not the allocation counts by state. */
+static int add_general(struct vec *vc, const struct mib_figures *f, unsigned threshold_pct)
 {
-	uint32_t oid[MIB_BASE_LEN + 4];
-	memcpy(oid, base_oid, sizeof base_oid);
-	oid[MIB_BASE_LEN] = 1;
-	oid[MIB_BASE_LEN + 1] = 1;
-	oid[MIB_BASE_LEN + 2] = id;
-	oid[MIB_BASE_LEN + 3] = 0;
-	return push_num(vc, oid, MIB_BASE_LEN + 4, type, num);
+	uint64_t used = 0, held = 0;
+	for (size_t i = 0; i < f->n_ranges; i++) {
+		used += f->ranges[i].used;
+		held += f->ranges[i].held;
+	}
+	const struct { uint32_t id; uint8_t type; uint64_t v; } c[] = {
+		{ MIB_SC_NETWORKS, MIB_T_GAUGE, gauge(f->networks) },
+		{ MIB_SC_NODES, MIB_T_GAUGE, gauge(f->nodes) },
+		{ MIB_SC_ACTIVE, MIB_T_GAUGE, gauge(used) },
+		{ MIB_SC_HELD, MIB_T_GAUGE, gauge(held) },
+		{ MIB_SC_THRESHOLD, MIB_T_UNSIGNED, threshold_pct },
+	};
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < sizeof c / sizeof c[0]; i++)
+		rc = scalar(vc, MIB_ARC_GENERAL, c[i].id, c[i].type, c[i].v);
+	return rc;
 }
 
-int mib_snap_build(const struct mib_source *src, unsigned threshold_pct, struct mib_snap *out)
+int mib_snap_from_figures(const struct mib_figures *f, unsigned threshold_pct, struct mib_snap *out)
 {
 	struct vec vc = { 0 };
-	struct store_txn *t = NULL;
-	uint64_t nodes = 0;
-	uint64_t gen = store_generation(src->store);
-	int rc = store_read_begin(src->store, &t);
-	if (rc < 0)
-		return rc;
-	struct gather g = { .src = src, .t = t, .vc = &vc };
-	rc = model_network_each(src->mt, t, NULL, add_network, &g);
+	struct mib_range_fig *ranges = NULL;
+	int rc = 0;
+
+	if (f->n_ranges && !(ranges = calloc(f->n_ranges, sizeof *ranges)))
+		return -ENOMEM;
+	for (size_t i = 0; rc == 0 && i < f->n_nets; i++)
+		rc = add_network(&vc, &f->nets[i]);
+	for (size_t i = 0; rc == 0 && i < f->n_ranges; i++) {
+		range_fig(&f->ranges[i], &ranges[i]);
+		rc = add_range(&vc, &f->ranges[i], &ranges[i]);
+	}
 	if (rc == 0)
-		rc = store_count(t, src->mt->node, &nodes);
-	store_read_end(t);
+		rc = add_general(&vc, f, threshold_pct);
 	if (rc == 0)
-		rc = scalar(&vc, SC_NETWORKS, MIB_T_GAUGE, gauge(g.n_networks));
-	if (rc == 0)
-		rc = scalar(&vc, SC_NODES, MIB_T_GAUGE, gauge(nodes));
-	if (rc == 0)
-		rc = scalar(&vc, SC_ACTIVE, MIB_T_GAUGE, gauge(g.used));
-	if (rc == 0)
-		rc = scalar(&vc, SC_HELD, MIB_T_GAUGE, gauge(g.held));
-	if (rc == 0)
-		rc = scalar(&vc, SC_THRESHOLD, MIB_T_UNSIGNED, threshold_pct);
+		rc = add_services(&vc, &f->svc);
 	if (rc < 0) {
 		free(vc.v);
-		free(vc.r);
+		free(ranges);
 		return rc;
 	}
 	if (vc.n)
 		qsort(vc.v, vc.n, sizeof *vc.v, val_cmp);
-	*out = (struct mib_snap){ .v = vc.v, .n = vc.n, .ranges = vc.r, .n_ranges = vc.nr, .generation = gen };
+	*out = (struct mib_snap){ .v = vc.v, .n = vc.n, .ranges = ranges, .n_ranges = f->n_ranges,
+				  .generation = f->generation, .svc = f->svc };
 	return 0;
+}
+
+int mib_snap_build(const struct mib_source *src, unsigned threshold_pct, struct mib_snap *out)
+{
+	struct mib_figures f;
+	int rc = mib_figures_collect(src, &f);
+	if (rc < 0)
+		return rc;
+	rc = mib_snap_from_figures(&f, threshold_pct, out);
+	mib_figures_free(&f);
+	return rc;
 }
 
 void mib_snap_free(struct mib_snap *s)
@@ -348,16 +397,41 @@ const struct mib_val *mib_snap_next(const struct mib_snap *s, const uint32_t *oi
 	return i < s->n ? &s->v[i] : NULL;
 }
 
-bool mib_object_served(const uint32_t *oid, size_t len)
+bool mib_object_served(const struct mib_snap *s, const uint32_t *oid, size_t len)
 {
 	if (len < MIB_BASE_LEN + 4 || memcmp(oid, base_oid, sizeof base_oid) || oid[MIB_BASE_LEN] != 1)
 		return false;
-	uint32_t group = oid[MIB_BASE_LEN + 1], sub = oid[MIB_BASE_LEN + 2], col = oid[MIB_BASE_LEN + 3];
-	if (group == 1)
-		return sub >= SC_NETWORKS && sub <= SC_THRESHOLD;
-	if (group == 2)
+	uint32_t arc = oid[MIB_BASE_LEN + 1], sub = oid[MIB_BASE_LEN + 2], col = oid[MIB_BASE_LEN + 3];
+	const struct mib_service_figs *svc = &s->svc;
+	switch (arc) {
+	case MIB_ARC_GENERAL:
+		return (sub >= MIB_SC_NETWORKS && sub <= MIB_SC_THRESHOLD) ||
+		       (svc->have_counters && sub >= MIB_SC_ALLOCATIONS_TOTAL && sub <= MIB_SC_EXHAUSTIONS_TOTAL);
+	case MIB_ARC_NETWORKS:
 		return sub == 1 && col >= NC_VLAN && col <= NC_LAST;
-	if (group == 3)
+	case MIB_ARC_RANGES:
 		return sub == 1 && col >= RC_NAME && col <= RC_LAST_COL;
+	case MIB_ARC_DNS_STATES:
+		return svc->have_dns && sub == 1 && col == MIB_STATE_COUNT_COL;
+	case MIB_ARC_ROLE_STATES:
+		return svc->have_anneal && sub == 1 && col == MIB_STATE_COUNT_COL;
+	case MIB_ARC_DNS:
+		return svc->have_dns && sub >= MIB_SC_DNS_OUTBOX_DEPTH && sub <= MIB_SC_DNS_UPDATES_FAILED;
+	case MIB_ARC_ROLES:
+		return svc->have_anneal && sub >= MIB_SC_ROLES_RUNNING && sub <= MIB_SC_ROLE_ERRORS;
+	default:
+		return false;
+	}
+}
+
+bool mib_rise_check(struct mib_rise *r, uint64_t now, bool can_send)
+{
+	if (now > r->level) {
+		if (!can_send)
+			return false;
+		r->level = now;
+		return true;
+	}
+	r->level = now;
 	return false;
 }

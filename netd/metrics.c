@@ -11,7 +11,10 @@
 
 #include "core/loop.h"
 #include "core/store.h"
+#include "annealer/annealer.h"
 #include "ipam/ipam.h"
+#include "netd/anneal.h"
+#include "netd/dnsd.h"
 #include "netd/writer.h"
 
 const uint64_t metrics_bucket_ns[METRICS_BUCKETS] = {
@@ -157,77 +160,48 @@ static int collect_requests(struct metrics_snapshot *s)
 	return rc;
 }
 
-struct range_ctx {
-	struct netd *d;
-	struct store_txn *t;
-	struct metrics_snapshot *s;
-	size_t cap;
-};
-
-static int each_network(const struct model_network *n, void *arg)
+/* The services' figures for the MIB and /metrics (mib_source.services). */
+static void service_figures(void *arg, struct mib_service_figs *out)
 {
-	struct range_ctx *c = arg;
-	struct ipam_util *u = NULL;
-	size_t nu = 0;
-	int rc = ipam_utilization(c->d->ipam, c->t, n, &u, &nu);
-	if (rc < 0)
-		return rc;
-	if (c->s->n_ranges + nu > c->cap) {
-		size_t cap = (c->s->n_ranges + nu) * 2;
-		struct metrics_range *v = realloc(c->s->ranges, cap * sizeof *v);
-		if (!v) {
-			free(u);
-			return -ENOMEM;
-		}
-		c->s->ranges = v;
-		c->cap = cap;
+	struct netd *d = arg;
+	struct dnsd_figures df;
+	struct anneal_figures af;
+
+	if (d->writer) {
+		struct wr_counters w;
+		wr_counters(d->writer, &w);
+		out->have_counters = true;
+		out->allocations_total = w.allocated;
+		out->releases_total = w.released;
+		out->exhausted_total = w.exhausted;
 	}
-	for (size_t i = 0; i < nu; i++) {
-		struct metrics_range *r = &c->s->ranges[c->s->n_ranges++];
-		memset(r, 0, sizeof *r);
-		snprintf(r->network, sizeof r->network, "%s", n->name);
-		snprintf(r->range, sizeof r->range, "%s", u[i].range);
-		r->family = u[i].family;
-		snprintf(r->size, sizeof r->size, "%s", u[i].size);
-		snprintf(r->free, sizeof r->free, "%s", u[i].free);
-		r->size_f = strtod(u[i].size, NULL);
-		r->free_f = strtod(u[i].free, NULL);
-		r->used = u[i].used;
-		r->held = u[i].held;
-	}
-	free(u);
-	return 0;
+	dnsd_figures(d, &df);
+	out->have_dns = true;
+	_Static_assert(sizeof df.state / sizeof df.state[0] == MIB_DNS_STATES, "dnsd_figures: states");
+	for (size_t i = 0; i < MIB_DNS_STATES; i++)
+		out->dns_records[i] = df.state[i];
+	out->dns_outbox_depth = df.outbox_depth;
+	out->dns_outbox_oldest_age_s = df.outbox_oldest_age_s;
+	out->dns_updates_sent = df.updates_sent;
+	out->dns_updates_failed = df.update_failures;
+	anneal_figures(d, &af);
+	out->have_anneal = true;
+	_Static_assert(sizeof af.count / sizeof af.count[0] == MIB_ROLE_STATES, "anneal_figures: states");
+	_Static_assert((int)ANN_PROPOSED == (int)MIB_ROLE_PROPOSED && (int)ANN_TODO == (int)MIB_ROLE_TODO &&
+			       (int)ANN_TRANSITION == (int)MIB_ROLE_TRANSITION && (int)ANN_ACTIVE == (int)MIB_ROLE_ACTIVE &&
+			       (int)ANN_ERROR == (int)MIB_ROLE_ERROR && (int)ANN_BLOCKED == (int)MIB_ROLE_BLOCKED,
+		       "enum ann_state and enum mib_role_state differ");
+	for (size_t i = 0; i < MIB_ROLE_STATES; i++)
+		out->roles[i] = af.count[i];
+	out->roles_running = af.running;
+	out->role_transitions = af.transitions;
+	out->role_errors = af.errors;
 }
 
-static int each_alloc(const struct model_alloc *a, void *arg)
+void metrics_mib_source(struct netd *d, struct mib_source *out)
 {
-	struct metrics_snapshot *s = arg;
-	if (a->state == ALLOC_ACTIVE)
-		s->allocs_active++;
-	else if (a->state == ALLOC_HELD)
-		s->allocs_held++;
-	return 0;
-}
-
-static int collect_store(struct netd *d, struct metrics_snapshot *s)
-{
-	struct store_txn *t = NULL;
-	store_stats(d->store, &s->store_map_bytes, &s->store_used_bytes);
-	/* read before the data, as the response cache does: never newer than it */
-	s->store_generation = store_generation(d->store);
-	int rc = store_read_begin(d->store, &t);
-	if (rc < 0)
-		return rc;
-	struct range_ctx c = { d, t, s, 0 };
-	rc = store_count(t, d->mt.network, &s->networks);
-	if (rc == 0)
-		rc = store_count(t, d->mt.node, &s->nodes);
-	if (rc == 0)
-		rc = model_alloc_each(&d->mt, t, NULL, each_alloc, s);
-	if (rc == 0)
-		rc = model_network_each(&d->mt, t, NULL, each_network, &c);
-	store_read_end(t);
-	return rc < 0 ? rc : 0;
+	*out = (struct mib_source){ .store = d->store, .mt = &d->mt, .ipam = d->ipam,
+				    .services = service_figures, .services_arg = d };
 }
 
 int metrics_collect(struct netd *d, struct metrics_snapshot *out)
@@ -243,13 +217,14 @@ int metrics_collect(struct netd *d, struct metrics_snapshot *out)
 		out->writer_batches = w.batches;
 		out->writer_jobs = w.jobs;
 		out->writer_queue_depth = w.queued;
-		out->allocations_total = w.allocated;
-		out->releases_total = w.released;
-		out->exhausted_total = w.exhausted;
 	}
 	int rc = collect_requests(out);
-	if (rc == 0)
-		rc = collect_store(d, out);
+	if (rc == 0) {
+		struct mib_source src;
+		metrics_mib_source(d, &src);
+		store_stats(d->store, &out->store_map_bytes, &out->store_used_bytes);
+		rc = mib_figures_collect(&src, &out->fig);
+	}
 	if (rc < 0)
 		metrics_snapshot_clear(out);
 	return rc;
@@ -259,7 +234,7 @@ void metrics_snapshot_clear(struct metrics_snapshot *s)
 {
 	if (!s)
 		return;
-	free(s->ranges);
+	mib_figures_free(&s->fig);
 	free(s->requests);
 	memset(s, 0, sizeof *s);
 }
@@ -290,31 +265,31 @@ static void one(FILE *f, const char *name, const char *type, const char *help, u
 	fprintf(f, "%s %llu\n", name, (unsigned long long)v);
 }
 
-static void range_labels(FILE *f, const struct metrics_range *r)
+static void range_labels(FILE *f, const struct mib_range_figs *r)
 {
 	fputs("{network=\"", f);
 	put_label(f, r->network);
 	fprintf(f, "\",family=\"%s\",range=\"", r->family == ADDR_V6 ? "ipv6" : "ipv4");
-	put_label(f, r->range);
+	put_label(f, r->name);
 	fputs("\"}", f);
 }
 
 /* An exact decimal while a float64 holds it exactly (< 2^53), else the float. */
-static void big_value(FILE *f, const char *dec, double v)
+static void big_value(FILE *f, const char *dec)
 {
 	if (strlen(dec) <= 15)
 		fprintf(f, " %s\n", dec);
 	else
-		fprintf(f, " %.17g\n", v);
+		fprintf(f, " %.17g\n", strtod(dec, NULL));
 }
 
-static void ranges(FILE *f, const struct metrics_snapshot *s)
+static void ranges(FILE *f, const struct mib_figures *s)
 {
 	head(f, "netd_range_size", "gauge", "Addresses in the range (a float: IPv6 spaces exceed 2^64).");
 	for (size_t i = 0; i < s->n_ranges; i++) {
 		fputs("netd_range_size", f);
 		range_labels(f, &s->ranges[i]);
-		big_value(f, s->ranges[i].size, s->ranges[i].size_f);
+		big_value(f, s->ranges[i].size);
 	}
 	head(f, "netd_range_used", "gauge", "Active allocations in the range.");
 	for (size_t i = 0; i < s->n_ranges; i++) {
@@ -332,8 +307,39 @@ static void ranges(FILE *f, const struct metrics_snapshot *s)
 	for (size_t i = 0; i < s->n_ranges; i++) {
 		fputs("netd_range_free", f);
 		range_labels(f, &s->ranges[i]);
-		big_value(f, s->ranges[i].free, s->ranges[i].free_f);
+		big_value(f, s->ranges[i].free);
 	}
+}
+
+/* One labelled series per state. */
+static void by_state(FILE *f, const char *name, const char *help, const char *const *names, const uint64_t *v,
+		     size_t n)
+{
+	head(f, name, "gauge", help);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s{state=\"%s\"} %llu\n", name, names[i], (unsigned long long)v[i]);
+}
+
+static void dns(FILE *f, const struct mib_service_figs *v)
+{
+	by_state(f, "netd_dns_records", "DNS records netd maintains, by state.", mib_dns_state_name,
+		 v->dns_records, MIB_DNS_STATES);
+	one(f, "netd_dns_outbox_depth", "gauge", "DNS changes not yet delivered.", v->dns_outbox_depth);
+	one(f, "netd_dns_outbox_oldest_age_seconds", "gauge", "Age of the oldest DNS change not yet delivered.",
+	    v->dns_outbox_oldest_age_s);
+	head(f, "netd_dns_updates_total", "counter", "DNS UPDATEs since start, by result (sent or failed).");
+	fprintf(f, "netd_dns_updates_total{result=\"sent\"} %llu\n", (unsigned long long)v->dns_updates_sent);
+	fprintf(f, "netd_dns_updates_total{result=\"failed\"} %llu\n", (unsigned long long)v->dns_updates_failed);
+}
+
+static void anneal(FILE *f, const struct mib_service_figs *v)
+{
+	by_state(f, "netd_anneal_node_roles", "Node-roles (a role on a node in a deployment), by state.",
+		 mib_role_state_name, v->roles, MIB_ROLE_STATES);
+	one(f, "netd_anneal_running", "gauge", "Jigs running now (node-roles in transition).", v->roles_running);
+	one(f, "netd_anneal_queue_depth", "gauge", "Node-roles waiting to run (state todo).", v->roles[MIB_ROLE_TODO]);
+	one(f, "netd_anneal_transitions_total", "counter", "Node-role state changes since start.", v->role_transitions);
+	one(f, "netd_anneal_errors_total", "counter", "Node-role transitions into error since start.", v->role_errors);
 }
 
 static void requests(FILE *f, const struct metrics_snapshot *s)
@@ -367,6 +373,8 @@ char *metrics_format(const struct metrics_snapshot *s)
 {
 	char *buf = NULL;
 	size_t len = 0;
+	const struct mib_figures *fig = &s->fig;
+	const struct mib_service_figs *svc = &fig->svc;
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
@@ -377,18 +385,27 @@ char *metrics_format(const struct metrics_snapshot *s)
 	one(f, "netd_uptime_seconds", "gauge", "Seconds since netd started.", s->uptime_s);
 	one(f, "netd_store_map_bytes", "gauge", "Size of the LMDB map.", s->store_map_bytes);
 	one(f, "netd_store_used_bytes", "gauge", "Bytes of the LMDB map in use.", s->store_used_bytes);
-	one(f, "netd_store_generation", "gauge", "Id of the last committed write transaction.", s->store_generation);
-	one(f, "netd_networks", "gauge", "Networks configured.", s->networks);
-	one(f, "netd_nodes", "gauge", "Nodes configured.", s->nodes);
+	one(f, "netd_store_generation", "gauge", "Id of the last committed write transaction.", fig->generation);
+	one(f, "netd_networks", "gauge", "Networks configured.", fig->networks);
+	one(f, "netd_nodes", "gauge", "Nodes configured.", fig->nodes);
 	head(f, "netd_allocations", "gauge", "Address allocations by state.");
-	fprintf(f, "netd_allocations{state=\"active\"} %llu\n", (unsigned long long)s->allocs_active);
-	fprintf(f, "netd_allocations{state=\"held\"} %llu\n", (unsigned long long)s->allocs_held);
-	ranges(f, s);
-	one(f, "netd_allocations_total", "counter",
-	    "Addresses made active since start (new, or taken back from hold-down), committed.", s->allocations_total);
-	one(f, "netd_releases_total", "counter", "Addresses put in hold-down since start, committed.", s->releases_total);
-	one(f, "netd_allocation_exhausted_total", "counter",
-	    "Requests refused since start because a range (or the derived IPv6 space) was exhausted.", s->exhausted_total);
+	fprintf(f, "netd_allocations{state=\"active\"} %llu\n", (unsigned long long)fig->allocs_active);
+	fprintf(f, "netd_allocations{state=\"held\"} %llu\n", (unsigned long long)fig->allocs_held);
+	ranges(f, fig);
+	if (svc->have_counters) {
+		one(f, "netd_allocations_total", "counter",
+		    "Addresses made active since start (new, or taken back from hold-down), committed.",
+		    svc->allocations_total);
+		one(f, "netd_releases_total", "counter", "Addresses put in hold-down since start, committed.",
+		    svc->releases_total);
+		one(f, "netd_allocation_exhausted_total", "counter",
+		    "Requests refused since start because a range (or the derived IPv6 space) was exhausted.",
+		    svc->exhausted_total);
+	}
+	if (svc->have_dns)
+		dns(f, svc);
+	if (svc->have_anneal)
+		anneal(f, svc);
 	requests(f, s);
 	one(f, "netd_writer_batches_total", "counter", "Write transactions (group commits) run by the writer.",
 	    s->writer_batches);

@@ -1,17 +1,19 @@
 /* netd/metrics.h — the figures netd reports about itself (decisions.md D20).
  *
  * Two kinds:
- *  - read when asked: store size and generation, counts of networks, nodes
- *    and allocations, per-range utilization (ipam_utilization), the writer's
- *    counters — gathered by metrics_collect() into a snapshot;
+ *  - read when asked: store size, and everything NETD-MIB serves — counts
+ *    of networks, nodes and allocations, per-range utilization, the
+ *    writer's allocation counters, DNS publication and annealer figures —
+ *    gathered by mibs/' mib_figures_collect() from the source that
+ *    metrics_mib_source() describes, the same one the NETD-MIB subagent
+ *    reads; plus the writer's batches and queue;
  *  - counted as they happen: requests per face, method and outcome, and
  *    their latency (metrics_restconf, metrics_netconf). These are process
  *    wide atomics: a request costs two clock reads and three relaxed atomic
  *    adds, nothing locked.
  *
- * One snapshot feeds every consumer: metrics_format() prints it in the
- * Prometheus text exposition format 0.0.4 (GET /metrics on the RESTCONF
- * listener); the NETD-MIB subagent reads the same struct.
+ * metrics_format() prints a snapshot in the Prometheus text exposition
+ * format 0.0.4 (GET /metrics on the RESTCONF listener).
  */
 #ifndef NETD_METRICS_H
 #define NETD_METRICS_H
@@ -21,6 +23,7 @@
 
 #include "core/addr.h"
 #include "core/model.h"
+#include "mibs/mib.h"
 #include "netd/netd.h"
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -31,17 +34,6 @@ enum metrics_face { METRICS_RESTCONF = 0, METRICS_NETCONF, METRICS_FACES };
 #define METRICS_BUCKETS 13
 extern const uint64_t metrics_bucket_ns[METRICS_BUCKETS];   /* upper bounds, nanoseconds */
 extern const char *const metrics_bucket_le[METRICS_BUCKETS]; /* the same as Prometheus "le" text */
-
-/* One range of one network (ipam_utilization). */
-struct metrics_range {
-	char network[MODEL_NAME_MAX];
-	uint8_t family;                 /* ADDR_V4 or ADDR_V6 */
-	char range[MODEL_NAME_MAX];     /* "derived" for hashed IPv6 space */
-	char size[ADDR_DECIMAL_MAX];    /* exact, decimal */
-	char free[ADDR_DECIMAL_MAX];    /* exact, decimal: size - used - held */
-	double size_f, free_f;          /* the same as floats (v6 sizes exceed 2^64) */
-	uint64_t used, held;
-};
 
 /* Requests answered on one face with one method and outcome. */
 struct metrics_request_count {
@@ -63,15 +55,11 @@ struct metrics_latency {
 struct metrics_snapshot {
 	const char *version;                    /* NETD_VERSION */
 	uint64_t started_at, uptime_s;          /* unix seconds, seconds */
-	uint64_t store_map_bytes, store_used_bytes, store_generation;
-	uint64_t networks, nodes;
-	uint64_t allocs_active, allocs_held;
-	struct metrics_range *ranges;           /* every range of every network, in network order */
-	size_t n_ranges;
-	/* since start, committed changes only */
-	uint64_t allocations_total;             /* addresses made active (new, or back from hold-down) */
-	uint64_t releases_total;                /* addresses put in hold-down */
-	uint64_t exhausted_total;               /* requests refused: range or derived space exhausted */
+	uint64_t store_map_bytes, store_used_bytes;
+	/* what NETD-MIB serves too: store generation, counts, ranges; in
+	 * fig.svc the writer's allocation counters (since start, committed
+	 * changes only), DNS and annealer figures */
+	struct mib_figures fig;
 	/* the writer (group commit) */
 	uint64_t writer_batches, writer_jobs, writer_queue_depth;
 	/* requests: rows with a count above zero */
@@ -79,6 +67,11 @@ struct metrics_snapshot {
 	size_t n_requests;
 	struct metrics_latency latency[METRICS_FACES];
 };
+
+/* The figures' source for @d: store, model, ipam, and the services
+ * callback (the writer's counters, dnsd_figures(), anneal_figures(); safe
+ * on any thread). /metrics and the NETD-MIB subagent both gather from it. */
+void metrics_mib_source(struct netd *d, struct mib_source *out);
 
 /* Gather every figure (one read transaction for the store's). Any thread.
  * 0, or a negative code with *out cleared. Free with metrics_snapshot_clear(). */

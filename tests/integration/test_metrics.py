@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """GET /metrics (Prometheus text format 0.0.4) against a real netd: auth,
-a strict parse of the exposition format, figures that agree with RESTCONF,
-counters that move with requests, allocations, releases and exhaustion,
-scrapes while writes run, and (when python3-ncclient is there) the NETCONF
-face's request counters.
+a strict parse of the exposition format, figures that agree with RESTCONF
+(utilization; DNS records by state and the outbox; node-roles by state and
+the annealer's queue), counters that move with requests, allocations,
+releases and exhaustion, scrapes while writes run, and (when
+python3-ncclient is there) the NETCONF face's request counters.
 
 usage: test_metrics.py PATH-TO-NETD
 """
@@ -14,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from netdtest import Checks, Client, Netd, cleanup, free_port, tempdir  # noqa: E402
@@ -33,6 +35,9 @@ LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*'
 SAMPLE = re.compile(rf'^({NAME})(\{{(.*)\}})? (\S+)( -?\d+)?$')
 LABEL_PAIR = re.compile(rf'({LABEL})="((?:[^"\\\n]|\\\\|\\"|\\n)*)"(,|$)')
 TYPES = {'counter', 'gauge', 'histogram', 'summary', 'untyped'}
+# the YANG record-state and node-role-state enums: the state labels
+DNS_STATES = ['pending', 'published', 'verified', 'error', 'conflict', 'drift']
+ROLE_STATES = ['proposed', 'todo', 'transition', 'active', 'error', 'blocked']
 
 
 def password_hash(pw):
@@ -200,6 +205,74 @@ def vip(c, net, name, family='ipv4'):
                   {'netd:input': {'network': net, 'name': name, 'family': family}})
 
 
+def label_values(samples, name, label):
+    """The values of @label over the series of @name (a sorted list)."""
+    return sorted(dict(ls).get(label) for n, ls in samples if n == name)
+
+
+def restconf_services(admin):
+    """RESTCONF's figures for what check_services compares: node-roles by
+    state summed over /netd:deployments, /netd:anneal, /netd:dns/status."""
+    st, body = admin.get('/restconf/data/netd:deployments')
+    sums = dict.fromkeys(ROLE_STATES, 0) if st == 200 else None
+    for dep in body.get('netd:deployments', {}).get('deployment', []) if st == 200 else []:
+        for s in ROLE_STATES:
+            sums[s] += int(dep.get('counts', {}).get(s, 0))
+    st, body = admin.get('/restconf/data/netd:anneal')
+    anneal = body.get('netd:anneal') if st == 200 else None
+    st, body = admin.get('/restconf/data/netd:dns')
+    dns = body.get('netd:dns', {}).get('status') if st == 200 else None
+    return sums, anneal, dns
+
+
+def service_mismatches(samples, rc):
+    """What differs between a scrape and RESTCONF's figures (empty: none)."""
+    sums, anneal, dns = rc
+    bad = []
+    got = {s: value(samples, 'netd_anneal_node_roles', state=s) for s in ROLE_STATES}
+    if sums is None or got != sums:
+        bad.append(f'node-roles {got} vs deployments {sums}')
+    if anneal and 'running' in anneal and (value(samples, 'netd_anneal_running') != int(anneal['running']) or
+                                           value(samples, 'netd_anneal_queue_depth') != int(anneal.get('queued', 0))):
+        bad.append(f'running/queue vs {anneal}')
+    if dns:
+        got = {s: value(samples, 'netd_dns_records', state=s) for s in DNS_STATES}
+        if got != {s: int(dns.get(s, 0)) for s in DNS_STATES} or \
+                value(samples, 'netd_dns_outbox_depth') != int(dns.get('outbox-depth', 0)) or \
+                abs(value(samples, 'netd_dns_outbox_oldest_age_seconds') - int(dns.get('outbox-oldest-age', 0))) > 2:
+            bad.append(f'dns {got} vs status {dns}')
+    return bad
+
+
+def check_services(t, s, admin, samples, what):
+    """DNS and annealer figures: one series per state, and the same
+    figures as RESTCONF reports. DNS delivery and the annealer work on
+    their own, so the two reads may straddle a change: they must agree
+    within 10 s (each round re-reads both). Returns the matching scrape."""
+    t.ok(label_values(samples, 'netd_dns_records', 'state') == sorted(DNS_STATES) and
+         label_values(samples, 'netd_anneal_node_roles', 'state') == sorted(ROLE_STATES) and
+         label_values(samples, 'netd_dns_updates_total', 'result') == ['failed', 'sent'],
+         f'{what}: a series per DNS state, per node-role state, per update result',
+         str([k for k in samples if k[0].startswith(('netd_dns', 'netd_anneal'))]))
+    t.ok(all(v >= 0 and v == int(v) for (n, _), v in samples.items() if n.startswith(('netd_dns', 'netd_anneal'))),
+         f'{what}: DNS and annealer figures are whole numbers >= 0')
+    t.ok(value(samples, 'netd_anneal_queue_depth') == value(samples, 'netd_anneal_node_roles', state='todo'),
+         f'{what}: netd_anneal_queue_depth = node-roles in todo')
+    rc = restconf_services(admin)
+    bad = service_mismatches(samples, rc)
+    deadline = time.time() + 10
+    while bad and time.time() < deadline:
+        time.sleep(0.2)
+        samples = s.scrape(what)[1]
+        rc = restconf_services(admin)
+        bad = service_mismatches(samples, rc)
+    sums, anneal, dns = rc
+    t.ok(not bad and sums is not None and anneal is not None and 'running' in anneal and dns is not None,
+         f'{what}: netd_anneal_* and netd_dns_* = RESTCONF /netd:deployments counts, /netd:anneal, '
+         '/netd:dns/status', '; '.join(bad) + f' {rc}')
+    return samples
+
+
 def parser_self_test(t):
     """The parser refuses what it must (so its passes mean something)."""
     good = '# HELP a_b x\n# TYPE a_b counter\na_b{l="v\\"q"} 1\n'
@@ -298,7 +371,11 @@ def main():
                 'netd_allocations_total': 'counter', 'netd_releases_total': 'counter',
                 'netd_allocation_exhausted_total': 'counter', 'netd_requests_total': 'counter',
                 'netd_request_duration_seconds': 'histogram', 'netd_writer_batches_total': 'counter',
-                'netd_writer_jobs_total': 'counter', 'netd_writer_queue_depth': 'gauge'}
+                'netd_writer_jobs_total': 'counter', 'netd_writer_queue_depth': 'gauge',
+                'netd_dns_records': 'gauge', 'netd_dns_outbox_depth': 'gauge',
+                'netd_dns_outbox_oldest_age_seconds': 'gauge', 'netd_dns_updates_total': 'counter',
+                'netd_anneal_node_roles': 'gauge', 'netd_anneal_running': 'gauge', 'netd_anneal_queue_depth': 'gauge',
+                'netd_anneal_transitions_total': 'counter', 'netd_anneal_errors_total': 'counter'}
         missing = {k: v for k, v in want.items() if types.get(k) != v}
         t.ok(not missing, 'every metric is there with its type', str(missing))
         t.ok(all(n.startswith('netd_') for n in types), 'every metric is netd_*', str(list(types)))
@@ -339,6 +416,12 @@ def main():
                  f'{what}: netd_range_* = utilization of GET network=X, every range', f'{mism} {seen} {n_series}')
 
         check_ranges(m0, 'after setup')
+        ms = check_services(t, s, admin, m0, 'after setup')
+        # lab has a dns-domain: its nodes' records are derived (with no zone
+        # configured they cannot be published), so the DNS figures compared
+        # above are not just zeros
+        t.ok(total(ms, 'netd_dns_records') > 0, 'netd_dns_records counts the records derived for lab\'s nodes',
+             str({k: v for k, v in ms.items() if k[0] == 'netd_dns_records'}))
         big = value(m0, 'netd_range_size', network='lab', family='ipv6', range='derived')
         t.ok(big > 2 ** 63, 'derived v6 size is a float above 2^63', str(big))
 
@@ -432,6 +515,46 @@ def main():
              'exhaustion counted for node creations too (3)')
         t.ok(value(m4, 'netd_range_free', network='lab', family='ipv4', range='bmc') == 0,
              'lab/ipv4/bmc free 0')
+        check_services(t, s, admin, m4, 'after the concurrent writes')
+
+        # --- the annealer: a deployment of noop roles on two nodes converges
+        st, body = admin.json('PUT', '/restconf/data/netd:roles', {'netd:roles': {'role': [
+            {'name': 'base', 'jig': 'noop'}, {'name': 'app', 'jig': 'noop', 'requires': ['base']}]}})
+        t.ok(st in (201, 204), 'roles base and app (noop jig) configured', f'{st} {body}')
+        st, body = admin.json('POST', '/restconf/operations/netd:propose-deployment',
+                              {'netd:input': {'deployment': 'd1', 'node': ['n0', 'n1'], 'role': ['base', 'app']}})
+        t.ok(st in (200, 204), 'deployment d1 proposed', f'{st} {body}')
+        m5 = check_services(t, s, admin, s.scrape('after propose')[1], 'after propose')
+        t.ok(value(m5, 'netd_anneal_node_roles', state='proposed') == 4, 'after propose: 4 node-roles proposed',
+             str(value(m5, 'netd_anneal_node_roles', state='proposed')))
+        st, body = admin.json('POST', '/restconf/operations/netd:commit-deployment',
+                              {'netd:input': {'deployment': 'd1'}})
+        t.ok(st in (200, 204), 'deployment d1 committed', f'{st} {body}')
+        def d1():
+            # from the whole list: RESTCONF caches single entries (deployment=d1),
+            # and a cached one was seen to lag the store (see test_snmp.settled)
+            _, body = admin.get('/restconf/data/netd:deployments')
+            return next((d for d in body.get('netd:deployments', {}).get('deployment', []) if d['name'] == 'd1'), {})
+
+        deadline, dep = time.time() + 30, None
+        while time.time() < deadline:
+            dep = d1()
+            if dep.get('state') == 'active':
+                break
+            time.sleep(0.1)
+        t.ok(dep and dep.get('state') == 'active', 'deployment d1 converges to active',
+             f'{dep}\n{n.tail_log(60)}')
+        m6 = check_services(t, s, admin, s.scrape('after commit')[1], 'after the deployment converged')
+        counts = d1().get('counts', {})
+        t.ok(value(m6, 'netd_anneal_node_roles', state='active') == 4 == int(counts.get('active', -1)) and
+             value(m6, 'netd_anneal_node_roles', state='proposed') == 0,
+             'netd_anneal_node_roles{state="active"} 4, as RESTCONF counts',
+             f'{counts} ' + str({k: v for k, v in m6.items() if k[0] == 'netd_anneal_node_roles'}))
+        d_tr = value(m6, 'netd_anneal_transitions_total') - value(m5, 'netd_anneal_transitions_total')
+        t.ok(d_tr >= 12, 'netd_anneal_transitions_total grew by >= 12 (todo, transition, active for each of 4)',
+             str(d_tr))
+        t.ok(value(m6, 'netd_anneal_errors_total') == 0 and value(m6, 'netd_anneal_running') == 0,
+             'no node-role error, nothing running once converged')
 
         # --- the NETCONF face
         if nc_on:

@@ -2,9 +2,20 @@
 
 snmpd runs as AgentX master on loopback (SNMPv3 authPriv only, config in
 tests/peers/snmp/), netd attaches as subagent; snmpwalk -On reads the netd
-subtree and the figures must equal what RESTCONF reports. Filling a small
-range past the threshold must bring exactly one netdRangeNearlyExhausted to
-snmptrapd; restarting snmpd must not need a netd restart.
+subtree and the figures must equal what RESTCONF reports: utilization, and
+the DNS record and node-role counts by state; the allocation counters and
+the DNS and annealer figures must equal /metrics' (one gathering feeds
+both). Filling a small range past the threshold must bring exactly one
+netdRangeNearlyExhausted to snmptrapd; restarting snmpd must not need a
+netd restart. net-snmp's own MIB parser (snmptranslate) must read
+NETD-MIB.txt and find the notifications at the OIDs netd sends, with the
+objects it sends. A deployment of noop roles must show in netdNodeRoles as
+RESTCONF counts it; a role whose exec jig exits 1 (one attempt) must bring
+exactly one netdNodeRoleError carrying the counts.
+
+Not here: provoking netdDnsDriftDetected (it needs a DNS server whose zone
+is changed behind netd's back); the test checks that it is not sent while
+nothing drifted.
 
 usage: test_snmp.py NETD_BINARY
 """
@@ -20,10 +31,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from netdtest import Checks, Client, Netd, cleanup, free_port, tempdir  # noqa: E402
 
 PEERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'peers', 'snmp')
+MIBS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'mibs')
 BASE = '.1.3.6.1.4.1.32473.1'
 V3 = ['-v3', '-l', 'authPriv', '-u', 'netdro', '-a', 'SHA-256', '-A', 'authpass-netd1',
       '-x', 'AES', '-X', 'privpass-netd1', '-On', '-r', '1', '-t', '2']
 TOKEN = 'snmp-test-token-0123456789abcdef'
+SANITIZER = re.compile(r'ERROR: \w*Sanitizer|runtime error|SUMMARY: \w*Sanitizer')
 THRESHOLD = 80
 NETWORKS = [
     {'name': 'admin', 'primary': True,
@@ -39,6 +52,10 @@ NETWORKS = [
      'ipv4': {'subnet': '10.40.0.0/28', 'range': [{'name': 'pool', 'first': '10.40.0.2', 'last': '10.40.0.11'}]}},
 ]
 NODES = 6
+# NETD-MIB's netdDnsState and netdNodeRoleState (value = position + 1), the
+# YANG record-state and node-role-state enums, /metrics' state labels
+DNS_STATES = ['pending', 'published', 'verified', 'error', 'conflict', 'drift']
+ROLE_STATES = ['proposed', 'todo', 'transition', 'active', 'error', 'blocked']
 
 
 class Proc:
@@ -140,6 +157,40 @@ def trap_count(path):
     return len(found[0]) if found else 0
 
 
+def notifications(path, arc):
+    """The notifications snmptrapd logged whose snmpTrapOID is netdMIB<arc>,
+    each as its text (a header line with the date, then the varbinds)."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return []
+    records = re.split(r'(?m)^(?=\d{4}-\d\d-\d\d )', text)
+    want = re.compile(r'\.1\.3\.6\.1\.6\.3\.1\.1\.4\.1\.0 = OID: ' + re.escape(BASE + arc) + r'(?![.\d])')
+    return [r for r in records if want.search(r)]
+
+
+def rpc(c, name, **inp):
+    return c.json('POST', f'/restconf/operations/netd:{name}', {'netd:input': inp})
+
+
+def settled(c, dep, timeout=30):
+    """The deployment's state once it is active or error (None on timeout).
+    Read from the whole list, which RESTCONF does not cache: a cached
+    single entry (deployment=X) was seen to lag the store for tens of
+    seconds (the cache labels an answer with store_generation(), which
+    LMDB can advance before a new read transaction sees that commit)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        status, body = c.get('/restconf/data/netd:deployments')
+        deps = body.get('netd:deployments', {}).get('deployment', []) if status == 200 else []
+        state = next((d.get('state') for d in deps if d.get('name') == dep), None)
+        if state in ('active', 'error'):
+            return state
+        time.sleep(0.1)
+    return None
+
+
 def compare(t, c, port, label):
     vals = wait_walk(port)
     t.ok(bool(vals), f'{label}: snmpwalk -v3 authPriv of the netd subtree answers')
@@ -157,6 +208,115 @@ def compare(t, c, port, label):
          scal.get('.1.1.5.0') == THRESHOLD,
          f'{label}: scalars: 3 networks, {NODES} nodes, {used} active, threshold {THRESHOLD}', str(scal))
     return vals
+
+
+def metrics(c):
+    """/metrics as {(name, frozenset(labels)): value} (test_metrics.py
+    parses it strictly; here only the samples are needed)."""
+    status, text = c.request('GET', '/metrics')
+    out = {}
+    for line in text.splitlines() if status == 200 else []:
+        m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$', line)
+        if m and not line.startswith('#'):
+            labels = frozenset(re.findall(r'([a-zA-Z_]\w*)="([^"]*)"', m.group(2) or ''))
+            out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
+def metric(samples, name, **labels):
+    return samples.get((name, frozenset(labels.items())))
+
+
+def restconf_dns_status(c):
+    """RESTCONF /netd:dns/status, or None when the DNS service reports none."""
+    status, body = c.get('/restconf/data/netd:dns')
+    return body.get('netd:dns', {}).get('status') if status == 200 else None
+
+
+def restconf_role_counts(c):
+    """Node-roles by state summed over every deployment (RESTCONF)."""
+    status, body = c.get('/restconf/data/netd:deployments')
+    if status != 200:
+        return None
+    sums = dict.fromkeys(ROLE_STATES, 0)
+    for dep in body.get('netd:deployments', {}).get('deployment', []):
+        for s in ROLE_STATES:
+            sums[s] += int(dep.get('counts', {}).get(s, 0))
+    return sums
+
+
+def service_pairs(vals, m):
+    """(MIB value, /metrics value) for the counters, DNS and annealer figures."""
+    def sc(arc, i):
+        return vals.get(f'{BASE}.1.{arc}.{i}.0')
+
+    dns = {s: vals.get(f'{BASE}.1.4.1.2.{i + 1}') for i, s in enumerate(DNS_STATES)}
+    roles = {s: vals.get(f'{BASE}.1.5.1.2.{i + 1}') for i, s in enumerate(ROLE_STATES)}
+    pairs = [(sc(1, 6), metric(m, 'netd_allocations_total')), (sc(1, 7), metric(m, 'netd_releases_total')),
+             (sc(1, 8), metric(m, 'netd_allocation_exhausted_total'))]
+    pairs += [(dns[s], metric(m, 'netd_dns_records', state=s)) for s in DNS_STATES]
+    pairs += [(sc(8, 1), metric(m, 'netd_dns_outbox_depth')),
+              (sc(8, 3), metric(m, 'netd_dns_updates_total', result='sent')),
+              (sc(8, 4), metric(m, 'netd_dns_updates_total', result='failed'))]
+    pairs += [(roles[s], metric(m, 'netd_anneal_node_roles', state=s)) for s in ROLE_STATES]
+    pairs += [(sc(9, 1), metric(m, 'netd_anneal_running')), (sc(9, 2), metric(m, 'netd_anneal_transitions_total')),
+              (sc(9, 3), metric(m, 'netd_anneal_errors_total')), (roles['todo'], metric(m, 'netd_anneal_queue_depth'))]
+    return pairs
+
+
+def check_services(t, c, port, vals, label, allocations):
+    """The counters, DNS and annealer objects: one row per state, equal to
+    RESTCONF's figures and to /metrics'. The snapshot may be up to a
+    second old and the services work on their own: the reads are repeated
+    (walk, /metrics, RESTCONF) until they agree, for at most 10 s."""
+    def sc(arc, i):
+        return vals.get(f'{BASE}.1.{arc}.{i}.0')
+
+    def mismatch():
+        dns = {s: vals.get(f'{BASE}.1.4.1.2.{i + 1}') for i, s in enumerate(DNS_STATES)}
+        roles = {s: vals.get(f'{BASE}.1.5.1.2.{i + 1}') for i, s in enumerate(ROLE_STATES)}
+        bad = [f'mib {a} != metrics {b}' for a, b in service_pairs(vals, metrics(c)) if a is None or a != b]
+        counts, status = restconf_role_counts(c), restconf_dns_status(c)
+        if counts is None or roles != counts:
+            bad.append(f'netdNodeRoles {roles} != deployments {counts}')
+        if status is None or dns != {s: int(status.get(s, 0)) for s in DNS_STATES} or \
+                sc(8, 1) != int(status.get('outbox-depth', 0)):
+            bad.append(f'netdDnsRecords {dns}, outbox {sc(8, 1)} != status {status}')
+        return bad
+
+    bad = mismatch()
+    deadline = time.time() + 10
+    while bad and time.time() < deadline:
+        time.sleep(0.3)
+        vals = walk(port)[0]
+        bad = mismatch()
+    t.ok(all(isinstance(vals.get(f'{BASE}.1.{a}.1.2.{i}'), int) for a in (4, 5) for i in range(1, 7)),
+         f'{label}: netdDnsRecords and netdNodeRoles have a row for each of the 6 states')
+    t.ok(not any(k.startswith(f'{BASE}.1.4.1.2.7') or k.startswith(f'{BASE}.1.5.1.2.7') or
+                 k.startswith(f'{BASE}.1.6.') for k in vals),
+         f'{label}: no seventh state row, nothing in the switch table')
+    t.ok(not bad, f'{label}: counters, DNS and annealer objects equal /metrics (the same gathering), '
+         'netdNodeRoles the counts of RESTCONF /netd:deployments, netdDnsRecords and netdDnsOutboxDepth '
+         '/netd:dns/status', '; '.join(bad))
+    t.ok(sc(1, 6) == allocations and sc(1, 7) == 0 and sc(1, 8) == 0,
+         f'{label}: netdAllocationsTotal {allocations}, releases 0, exhaustions 0', f'{sc(1, 6)} {sc(1, 7)} {sc(1, 8)}')
+    return vals
+
+
+def check_mib_text(t, env):
+    """net-snmp reads NETD-MIB.txt (with the stand-in SMI modules when the
+    host has none) and finds the notifications where netd sends them."""
+    lint = os.path.join(MIBS_DIR, 'lint')
+    want = {'netdRangeNearlyExhausted': ('.0.1', 'netdRangeNetwork'),
+            'netdDnsDriftDetected': ('.0.2', '{ netdDnsRecords }'),
+            'netdNodeRoleError': ('.0.3', '{ netdNodeRoles, netdNodeRoleErrors }')}
+    for name, (arc, objects) in want.items():
+        r = subprocess.run(['snmptranslate', '-M', f'{lint}:{MIBS_DIR}', '-m', 'NETD-MIB', '-On',
+                            f'NETD-MIB::{name}'], capture_output=True, text=True, env=env)
+        d = subprocess.run(['snmptranslate', '-M', f'{lint}:{MIBS_DIR}', '-m', 'NETD-MIB', '-Td',
+                            f'NETD-MIB::{name}'], capture_output=True, text=True, env=env)
+        t.ok(r.stdout.strip() == BASE + arc and 'NOTIFICATION-TYPE' in d.stdout and objects in d.stdout,
+             f'{name} is defined at {BASE + arc} with OBJECTS {objects}', r.stdout + r.stderr + d.stdout[:600])
 
 
 def main():
@@ -201,7 +361,10 @@ def main():
             status, body = c.json('POST', '/restconf/data/netd:nodes', {'netd:node': [node]})
             t.ok(status == 201, f'node{i} created', f'{status} {body}')
         time.sleep(1.2)   # the snapshot is at most 1 s old
-        compare(t, c, snmp_port, 'first walk')
+        vals = compare(t, c, snmp_port, 'first walk')
+        # the node's v4 + v6 on admin, v4 on storage for every second node
+        check_services(t, c, snmp_port, vals, 'first walk', NODES * 2 + NODES // 2)
+        check_mib_text(t, env)
 
         # notifications: 7 of 10 (70 %) stays quiet, the 8th (80 %) sends one, the 9th none
         def vip(i):
@@ -224,20 +387,68 @@ def main():
         vals, _ = walk(snmp_port, f'{BASE}.1.3.1.11.{name_oid("tiny")}.1.1')
         t.ok(vals.get(f'{BASE}.1.3.1.11.{name_oid("tiny")}.1.1') == 90, 'netdRangeUtilization of tiny/pool is 90',
              str(vals))
-        # a served object without the instance, and an unpopulated one
+        # a served object without the instance, and an unpopulated one (switches)
         r = subprocess.run(['snmpget'] + V3 + [f'127.0.0.1:{snmp_port}', f'{BASE}.1.3.1.7.{name_oid("nope")}.1.1',
-                                               f'{BASE}.1.1.6.0'], capture_output=True, text=True)
-        t.ok('No Such Instance' in r.stdout and 'No Such Object' in r.stdout,
-             'noSuchInstance for a missing row, noSuchObject for an unpopulated object', r.stdout + r.stderr)
+                                               f'{BASE}.1.6.1.2.1', f'{BASE}.1.4.1.2.7', f'{BASE}.1.1.6.0'],
+                           capture_output=True, text=True)
+        lines = r.stdout.splitlines()
+        t.ok(len(lines) == 4 and 'No Such Instance' in lines[0] and 'No Such Object' in lines[1] and
+             'No Such Instance' in lines[2] and 'Counter64: 24' in lines[3],
+             'noSuchInstance for a missing row or state, noSuchObject for the switch table; '
+             'netdAllocationsTotal counts the 9 VIPs too', r.stdout + r.stderr)
+
+        # node roles: a deployment of noop roles converges; one whose exec
+        # jig fails (one attempt) ends in error and brings one netdNodeRoleError
+        script = os.path.join(work, 'fail.sh')
+        with open(script, 'w') as f:
+            f.write('#!/bin/sh\necho "configured to fail" >&2\nexit 1\n')
+        os.chmod(script, 0o755)
+        status, body = c.json('PUT', '/restconf/data/netd:roles', {'netd:roles': {'role': [
+            {'name': 'base', 'jig': 'noop'}, {'name': 'app', 'jig': 'noop', 'requires': ['base']},
+            {'name': 'broken', 'jig': 'exec', 'script': script, 'retry': {'attempts': 1}}]}})
+        t.ok(status in (201, 204), 'roles base, app (noop) and broken (exec, exits 1, one attempt)',
+             f'{status} {body}')
+        for dep, nodes, roles in (('ok', ['node0', 'node1'], ['base', 'app']), ('bad', ['node2'], ['broken'])):
+            status, body = rpc(c, 'propose-deployment', deployment=dep, node=nodes, role=roles)
+            t.ok(status in (200, 204), f'deployment {dep} proposed', f'{status} {body}')
+        status, body = rpc(c, 'commit-deployment', deployment='ok')
+        t.ok(status in (200, 204) and settled(c, 'ok') == 'active', 'deployment ok converges to active',
+             f'{status} {body} {settled(c, "ok")}')
+        time.sleep(3)
+        t.ok(notifications(trap_log, '.0.3') == [], 'no netdNodeRoleError while nothing failed')
+        status, body = rpc(c, 'commit-deployment', deployment='bad')
+        t.ok(status in (200, 204) and settled(c, 'bad') == 'error', 'deployment bad ends in error',
+             f'{status} {body} {settled(c, "bad")}')
+        deadline = time.time() + 15
+        while time.time() < deadline and not notifications(trap_log, '.0.3'):
+            time.sleep(0.2)
+        found = notifications(trap_log, '.0.3')
+        t.ok(len(found) == 1, 'snmptrapd got netdNodeRoleError', open(trap_log).read()[-2000:])
+        trap = found[0] if found else ''
+        t.ok(f'{BASE}.1.5.1.2.5 = Gauge32: 1' in trap and f'{BASE}.1.9.3.0 = Counter64: 1' in trap,
+             'it carries netdNodeRoles.error = 1 and netdNodeRoleErrors = 1', trap)
+        time.sleep(3)
+        t.ok(len(notifications(trap_log, '.0.3')) == 1, 'edge-triggered: one netdNodeRoleError for one failure')
+        vals = walk(snmp_port)[0]
+        vals = check_services(t, c, snmp_port, vals, 'after the deployments', NODES * 2 + NODES // 2 + 9)
+        t.ok(vals.get(f'{BASE}.1.5.1.2.4') == 4 and vals.get(f'{BASE}.1.5.1.2.5') == 1 and
+             vals.get(f'{BASE}.1.9.3.0') == 1,
+             'netdNodeRoles: 4 active, 1 in error; netdNodeRoleErrors 1',
+             str({k: v for k, v in vals.items() if k.startswith(BASE + '.1.5.') or k.startswith(BASE + '.1.9.')}))
 
         # the master restarts: netd reconnects by itself
         snmpd.stop()
         time.sleep(1)
         snmpd.start()
         compare(t, c, snmp_port, 'after snmpd restart')
+        t.ok(notifications(trap_log, '.0.2') == [] and len(notifications(trap_log, '.0.3')) == 1,
+             'no netdDnsDriftDetected (nothing drifted), no second netdNodeRoleError after the restart',
+             open(trap_log).read()[-2000:])
 
         rc = netd.stop()
         t.ok(rc == 0, 'netd stops cleanly on SIGTERM with the subagent running', f'exit {rc}: {netd.tail_log()}')
+        log = netd.tail_log(400)
+        t.ok(not SANITIZER.search(log), 'no sanitizer report in the log', log[-3000:])
     except Exception as ex:  # report, then clean up
         t.ok(False, 'test ran to the end', repr(ex))
         print(netd.tail_log(40))

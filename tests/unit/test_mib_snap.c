@@ -1,10 +1,15 @@
-/* tests/unit/test_mib_snap.c — mibs/snap.c: OID order, the exact decimal
- * helpers, utilization percent, and the snapshot built from a real store in
- * a temporary directory (filled through core/ and ipam/ as netd does).
+/* tests/unit/test_mib_snap.c — mibs/figures.c and mibs/snap.c: OID order,
+ * the exact decimal helpers, utilization percent, which objects are served,
+ * the figures and the snapshot built from a real store in a temporary
+ * directory (filled through core/ and ipam/ as netd does), the services'
+ * figures (a callback standing in for netd's: the writer, DNS and the
+ * annealer live in netd/, which mibs/ must not link), and the rise
+ * detection behind netdDnsDriftDetected and netdNodeRoleError.
  *
  * Not covered here: the edge-triggered threshold logic (check_thresholds in
  * mibs/agentx.c) is static and sends through net-snmp, so it is not
  * reachable without an agent; what it consumes (mib_range_fig.util_pct) is.
+ * The sending itself is covered by tests/integration/test_snmp.py.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -165,41 +170,112 @@ static void test_util_pct(void **state)
 struct served_case {
 	uint32_t tail[5];   /* arcs after netdMIB */
 	size_t n;
-	bool want;
+	bool want;          /* without the services' figures */
+	bool want_svc;      /* with all of them */
 };
 
 static const struct served_case served_cases[] = {
-	{ { 1, 1, 1, 0 }, 4, true },            /* netdNetworks.0 */
-	{ { 1, 1, 5, 0 }, 4, true },            /* netdExhaustionThreshold.0 */
-	{ { 1, 1, 6, 0 }, 4, false },           /* not served */
-	{ { 1, 1, 0, 0 }, 4, false },
-	{ { 1, 2, 1, 2 }, 4, true },            /* netdNetworkVlan */
-	{ { 1, 2, 1, 7, 5 }, 5, true },         /* netdNetworkFree.<row> */
-	{ { 1, 2, 1, 1 }, 4, false },           /* index column */
-	{ { 1, 2, 1, 8 }, 4, false },
-	{ { 1, 2, 2, 4 }, 4, false },
-	{ { 1, 3, 1, 3 }, 4, true },            /* netdRangeName */
-	{ { 1, 3, 1, 11 }, 4, true },           /* netdRangeUtilization */
-	{ { 1, 3, 1, 12 }, 4, false },
-	{ { 1, 3, 1, 2 }, 4, false },
-	{ { 1, 4, 1, 3 }, 4, false },           /* DNS etc.: defined, not served */
-	{ { 2, 1, 1, 0 }, 4, false },
-	{ { 1, 1, 1 }, 3, false },              /* too short */
+	{ { 1, 1, 1, 0 }, 4, true, true },            /* netdNetworks.0 */
+	{ { 1, 1, 5, 0 }, 4, true, true },            /* netdExhaustionThreshold.0 */
+	{ { 1, 1, 6, 0 }, 4, false, true },           /* netdAllocationsTotal: the writer's */
+	{ { 1, 1, 8, 0 }, 4, false, true },           /* netdExhaustionsTotal */
+	{ { 1, 1, 9, 0 }, 4, false, false },
+	{ { 1, 1, 0, 0 }, 4, false, false },
+	{ { 1, 2, 1, 2 }, 4, true, true },            /* netdNetworkVlan */
+	{ { 1, 2, 1, 7, 5 }, 5, true, true },         /* netdNetworkFree.<row> */
+	{ { 1, 2, 1, 1 }, 4, false, false },          /* index column */
+	{ { 1, 2, 1, 8 }, 4, false, false },
+	{ { 1, 2, 2, 4 }, 4, false, false },
+	{ { 1, 3, 1, 3 }, 4, true, true },            /* netdRangeName */
+	{ { 1, 3, 1, 11 }, 4, true, true },           /* netdRangeUtilization */
+	{ { 1, 3, 1, 12 }, 4, false, false },
+	{ { 1, 3, 1, 2 }, 4, false, false },
+	{ { 1, 4, 1, 2, 6 }, 5, false, true },        /* netdDnsRecords.drift */
+	{ { 1, 4, 1, 2 }, 4, false, true },
+	{ { 1, 4, 1, 1 }, 4, false, false },          /* netdDnsState: the index */
+	{ { 1, 4, 1, 3 }, 4, false, false },
+	{ { 1, 5, 1, 2, 5 }, 5, false, true },        /* netdNodeRoles.error */
+	{ { 1, 5, 1, 1 }, 4, false, false },
+	{ { 1, 6, 1, 2 }, 4, false, false },          /* netdSwitches: no switch model, never */
+	{ { 1, 7, 1, 0 }, 4, false, false },          /* accessible-for-notify */
+	{ { 1, 8, 1, 0 }, 4, false, true },           /* netdDnsOutboxDepth.0 */
+	{ { 1, 8, 4, 0 }, 4, false, true },           /* netdDnsUpdatesFailed.0 */
+	{ { 1, 8, 5, 0 }, 4, false, false },
+	{ { 1, 9, 1, 0 }, 4, false, true },           /* netdNodeRolesRunning.0 */
+	{ { 1, 9, 3, 0 }, 4, false, true },           /* netdNodeRoleErrors.0 */
+	{ { 1, 9, 4, 0 }, 4, false, false },
+	{ { 1, 10, 1, 0 }, 4, false, false },
+	{ { 2, 1, 1, 0 }, 4, false, false },
+	{ { 1, 1, 1 }, 3, false, false },             /* too short */
 };
 
 static void test_object_served(void **state)
 {
 	static const uint32_t base[] = { MIB_BASE_ARCS };
+	struct mib_snap none = { 0 }, all = { 0 }, dns_only = { 0 };
 	(void)state;
+	all.svc.have_counters = all.svc.have_dns = all.svc.have_anneal = true;
+	dns_only.svc.have_dns = true;
 	for (size_t i = 0; i < N_ARCS(served_cases); i++) {
+		const struct served_case *c = &served_cases[i];
 		uint32_t oid[MIB_BASE_LEN + 5];
 		memcpy(oid, base, sizeof base);
-		memcpy(oid + MIB_BASE_LEN, served_cases[i].tail, served_cases[i].n * sizeof *oid);
+		memcpy(oid + MIB_BASE_LEN, c->tail, c->n * sizeof *oid);
 		print_message("served case %zu\n", i);
-		assert_int_equal(mib_object_served(oid, MIB_BASE_LEN + served_cases[i].n), served_cases[i].want);
+		assert_int_equal(mib_object_served(&none, oid, MIB_BASE_LEN + c->n), c->want);
+		assert_int_equal(mib_object_served(&all, oid, MIB_BASE_LEN + c->n), c->want_svc);
+		/* one part on its own: only its objects */
+		bool dns_obj = c->tail[0] == 1 && (c->tail[1] == MIB_ARC_DNS_STATES || c->tail[1] == MIB_ARC_DNS);
+		assert_int_equal(mib_object_served(&dns_only, oid, MIB_BASE_LEN + c->n),
+				 c->want || (dns_obj && c->want_svc));
 	}
 	uint32_t other[MIB_BASE_LEN + 4] = { 1, 3, 6, 1, 4, 1, 32473, 2, 1, 1, 1, 0 };   /* not under netdMIB */
-	assert_false(mib_object_served(other, N_ARCS(other)));
+	assert_false(mib_object_served(&all, other, N_ARCS(other)));
+}
+
+/* ---- mib_rise_check ---- */
+
+struct rise_step {
+	uint64_t now;
+	bool can_send;
+	bool want;
+	uint64_t level;   /* after the step */
+};
+
+/* One sequence, checked step by step from a zeroed level. */
+static const struct rise_step rise_steps[] = {
+	{ 0, true, false, 0 },      /* nothing */
+	{ 2, true, true, 2 },       /* first rise */
+	{ 2, true, false, 2 },      /* unchanged: edge-triggered */
+	{ 3, true, true, 3 },       /* rose again */
+	{ 1, true, false, 1 },      /* fell: re-armed at 1 */
+	{ 1, true, false, 1 },
+	{ 2, true, true, 2 },       /* above the lower level: again */
+	{ 5, false, false, 2 },     /* no master: kept for later */
+	{ 6, false, false, 2 },
+	{ 6, true, true, 6 },       /* master back: sent once */
+	{ 6, true, false, 6 },
+	{ 4, false, false, 4 },     /* a fall lowers the level even without a master */
+	{ 5, false, false, 4 },
+	{ 3, false, false, 3 },
+	{ 3, true, false, 3 },      /* back at the level it fell to: nothing */
+	{ UINT64_MAX, true, true, UINT64_MAX },
+	{ 0, true, false, 0 },
+};
+
+static void test_rise(void **state)
+{
+	struct mib_rise r = { 0 };
+	(void)state;
+	for (size_t i = 0; i < N_ARCS(rise_steps); i++) {
+		const struct rise_step *t = &rise_steps[i];
+		print_message("rise step %zu: %llu%s\n", i, (unsigned long long)t->now, t->can_send ? "" : " (no master)");
+		assert_int_equal(mib_rise_check(&r, t->now, t->can_send), t->want);
+		assert_int_equal(r.level, t->level);
+	}
+	/* a count already above zero at the first check is notified */
+	struct mib_rise first = { 0 };
+	assert_true(mib_rise_check(&first, 4, true));
 }
 
 /* ---- the snapshot, from a real store ---- */
@@ -469,7 +545,7 @@ static void test_snap_build(void **state)
 		print_message("want %u.%u %s %u.%u\n", w->table, w->col, w->name ? w->name : "", w->fam, w->idx);
 		const struct mib_val *v = mib_snap_get(&s, oid, len);
 		assert_non_null(v);
-		assert_true(mib_object_served(v->oid, v->len));
+		assert_true(mib_object_served(&s, v->oid, v->len));
 		assert_int_equal(v->type, w->type);
 		if (w->str)
 			assert_string_equal(v->str, w->str);
@@ -504,6 +580,15 @@ static void test_snap_build(void **state)
 	/* after everything: nothing */
 	assert_null(mib_snap_next(&s, s.v[s.n - 1].oid, s.v[s.n - 1].len, false));
 	assert_true(mib_snap_next(&s, s.v[s.n - 1].oid, s.v[s.n - 1].len, true) == &s.v[s.n - 1]);
+
+	/* no services callback: none of the services' objects, and they are
+	 * not served (noSuchObject, not noSuchInstance) */
+	assert_false(s.svc.have_counters || s.svc.have_dns || s.svc.have_anneal);
+	len = scalar_oid(oid, 6);   /* netdAllocationsTotal */
+	assert_null(mib_snap_get(&s, oid, len));
+	assert_false(mib_object_served(&s, oid, len));
+	v = mib_snap_next(&s, oid, len, false);
+	assert_int_equal(v->oid[MIB_BASE_LEN + 1], 2);
 
 	/* the ranges the threshold logic walks, and their varbind OIDs */
 	assert_int_equal(s.n_ranges, 4);
@@ -563,6 +648,295 @@ static void test_snap_empty(void **state)
 	mib_snap_free(&s);
 }
 
+
+/* ---- the services' figures ---- */
+
+/* Stands in for netd's callback (metrics_mib_source: the writer, dnsd and
+ * the annealer live in netd/, which mibs/ does not link): hands out @give,
+ * and checks the contract that it is called once, with @out zeroed. */
+struct svc_arg {
+	int calls;
+	struct mib_service_figs give;
+};
+
+static void services_cb(void *arg, struct mib_service_figs *out)
+{
+	static const struct mib_service_figs zero;
+	struct svc_arg *a = arg;
+	assert_memory_equal(out, &zero, sizeof zero);
+	a->calls++;
+	*out = a->give;
+}
+
+#define BIG_GAUGE 5000000000ull   /* above 2^32: a Gauge32 latches */
+#define BIG_COUNTER (1ull << 40)  /* a Counter64 does not */
+
+static struct mib_service_figs all_services(void)
+{
+	struct mib_service_figs g = {
+		.have_counters = true, .allocations_total = 15, .releases_total = 3, .exhausted_total = 2,
+		.have_dns = true, .dns_records = { 1, BIG_GAUGE, 3, 4, 5, 6 }, .dns_outbox_depth = 7,
+		.dns_outbox_oldest_age_s = 8, .dns_updates_sent = BIG_COUNTER, .dns_updates_failed = 9,
+		.have_anneal = true, .roles = { 10, 11, 12, 13, 14, 15 }, .roles_running = 1, .role_transitions = 99,
+		.role_errors = 2,
+	};
+	return g;
+}
+
+static const struct mib_network_figs *net_named(const struct mib_figures *f, const char *name)
+{
+	for (size_t i = 0; i < f->n_nets; i++)
+		if (!strcmp(f->nets[i].name, name))
+			return &f->nets[i];
+	return NULL;
+}
+
+static void test_figures(void **state)
+{
+	struct fx *f = *state;
+	struct svc_arg sa = { .give = all_services() };
+	struct mib_source src = { .store = f->s, .mt = &f->m, .ipam = f->ip, .services = services_cb,
+				  .services_arg = &sa };
+	struct mib_figures fg;
+	char buf[ADDR_STRLEN];
+
+	fill(f);
+	uint64_t gen = store_generation(f->s);
+	assert_int_equal(mib_figures_collect(&src, &fg), 0);
+	assert_int_equal(sa.calls, 1);
+	assert_int_equal(fg.generation, gen);
+	assert_true(gen > 0);
+	assert_int_equal(fg.networks, 2);
+	assert_int_equal(fg.nodes, 1);
+	assert_int_equal(fg.allocs_active, 2);   /* the node's and vip1 */
+	assert_int_equal(fg.allocs_held, 1);     /* vip2 */
+	assert_int_equal(fg.n_nets, 2);
+	assert_int_equal(fg.n_ranges, 4);
+
+	const struct mib_network_figs *admin = net_named(&fg, "admin"), *big = net_named(&fg, "big");
+	assert_non_null(admin);
+	assert_non_null(big);
+	assert_int_equal(admin->vlan, 42);
+	assert_int_equal(admin->n_ranges, 1);
+	assert_string_equal(admin->size, "10");
+	assert_string_equal(admin->free, "7");
+	assert_int_equal(admin->used, 2);
+	assert_int_equal(admin->held, 1);
+	const struct mib_range_figs *r = &fg.ranges[admin->first_range];
+	assert_string_equal(r->network, "admin");
+	assert_int_equal(r->family, ADDR_V4);
+	assert_int_equal(r->index, 1);
+	assert_string_equal(r->name, "hosts");
+	assert_string_equal(addr_print(&r->first, buf, sizeof buf), "10.0.0.10");
+	assert_string_equal(addr_print(&r->last, buf, sizeof buf), "10.0.0.19");
+	assert_string_equal(r->size, "10");
+	assert_string_equal(r->free, "7");
+	assert_int_equal(r->used, 2);
+	assert_int_equal(r->held, 1);
+
+	assert_int_equal(big->vlan, 0);
+	assert_int_equal(big->n_ranges, 3);
+	assert_string_equal(big->size, "36893488147419103236");
+	assert_string_equal(big->free, "36893488147419103236");
+	assert_int_equal(big->used + big->held, 0);
+	/* a network's ranges are its slice, indexed per family */
+	unsigned v4 = 0, v6 = 0;
+	for (size_t i = big->first_range; i < big->first_range + big->n_ranges; i++) {
+		r = &fg.ranges[i];
+		assert_string_equal(r->network, "big");
+		if (r->family == ADDR_V4) {
+			assert_int_equal(r->index, ++v4);
+			assert_string_equal(r->name, "v4");
+			assert_string_equal(r->size, "4");
+		} else {
+			assert_int_equal(r->family, ADDR_V6);
+			assert_int_equal(r->index, ++v6);
+			assert_string_equal(r->name, v6 == 1 ? "a" : "b");
+			assert_string_equal(r->size, P64);
+		}
+	}
+	assert_int_equal(v4, 1);
+	assert_int_equal(v6, 2);
+
+	/* the services' figures, as the callback gave them */
+	assert_true(fg.svc.have_counters && fg.svc.have_dns && fg.svc.have_anneal);
+	assert_int_equal(fg.svc.allocations_total, 15);
+	assert_int_equal(fg.svc.dns_records[MIB_DNS_PUBLISHED], BIG_GAUGE);
+	assert_int_equal(fg.svc.dns_updates_sent, BIG_COUNTER);
+	assert_int_equal(fg.svc.roles[MIB_ROLE_BLOCKED], 15);
+	assert_int_equal(fg.svc.role_errors, 2);
+
+	mib_figures_free(&fg);
+	assert_null(fg.nets);
+	assert_null(fg.ranges);
+	assert_int_equal(fg.n_ranges, 0);
+	mib_figures_free(&fg);
+	mib_figures_free(NULL);
+
+	/* without a callback: the services' part stays empty */
+	src.services = NULL;
+	assert_int_equal(mib_figures_collect(&src, &fg), 0);
+	assert_int_equal(sa.calls, 1);
+	assert_false(fg.svc.have_counters || fg.svc.have_dns || fg.svc.have_anneal);
+	assert_int_equal(fg.svc.dns_records[MIB_DNS_PUBLISHED], 0);
+	mib_figures_free(&fg);
+
+	/* the label names /metrics prints: YANG's enums, in the MIB's order */
+	assert_string_equal(mib_dns_state_name[MIB_DNS_PENDING], "pending");
+	assert_string_equal(mib_dns_state_name[MIB_DNS_DRIFT], "drift");
+	assert_string_equal(mib_role_state_name[MIB_ROLE_PROPOSED], "proposed");
+	assert_string_equal(mib_role_state_name[MIB_ROLE_TODO], "todo");
+	assert_string_equal(mib_role_state_name[MIB_ROLE_ERROR], "error");
+	assert_string_equal(mib_role_state_name[MIB_ROLE_BLOCKED], "blocked");
+}
+
+/* A served value: netdMIB.1.<arc>.<a>.<b>[.<c>], its type and number. */
+struct svc_want {
+	uint32_t arc, a, b, c;   /* c = 0: a scalar (a = id, b = 0); else a state cell (a = 1, b = column, c = state + 1) */
+	uint8_t type;
+	uint64_t num;
+};
+
+static const struct svc_want svc_wants[] = {
+	{ 1, 6, 0, 0, MIB_T_COUNTER64, 15 },          /* netdAllocationsTotal */
+	{ 1, 7, 0, 0, MIB_T_COUNTER64, 3 },           /* netdReleasesTotal */
+	{ 1, 8, 0, 0, MIB_T_COUNTER64, 2 },           /* netdExhaustionsTotal */
+	{ 4, 1, 2, 1, MIB_T_GAUGE, 1 },               /* netdDnsRecords.pending */
+	{ 4, 1, 2, 2, MIB_T_GAUGE, UINT32_MAX },      /* .published: 5e9 latches */
+	{ 4, 1, 2, 3, MIB_T_GAUGE, 3 },
+	{ 4, 1, 2, 4, MIB_T_GAUGE, 4 },
+	{ 4, 1, 2, 5, MIB_T_GAUGE, 5 },
+	{ 4, 1, 2, 6, MIB_T_GAUGE, 6 },               /* .drift */
+	{ 5, 1, 2, 1, MIB_T_GAUGE, 10 },              /* netdNodeRoles.proposed */
+	{ 5, 1, 2, 2, MIB_T_GAUGE, 11 },              /* .todo */
+	{ 5, 1, 2, 3, MIB_T_GAUGE, 12 },
+	{ 5, 1, 2, 4, MIB_T_GAUGE, 13 },              /* .active */
+	{ 5, 1, 2, 5, MIB_T_GAUGE, 14 },              /* .error */
+	{ 5, 1, 2, 6, MIB_T_GAUGE, 15 },              /* .blocked */
+	{ 8, 1, 0, 0, MIB_T_GAUGE, 7 },               /* netdDnsOutboxDepth */
+	{ 8, 2, 0, 0, MIB_T_GAUGE, 8 },               /* netdDnsOutboxOldestAge */
+	{ 8, 3, 0, 0, MIB_T_COUNTER64, BIG_COUNTER }, /* netdDnsUpdatesSent: no latching */
+	{ 8, 4, 0, 0, MIB_T_COUNTER64, 9 },           /* netdDnsUpdatesFailed */
+	{ 9, 1, 0, 0, MIB_T_GAUGE, 1 },               /* netdNodeRolesRunning */
+	{ 9, 2, 0, 0, MIB_T_COUNTER64, 99 },          /* netdNodeRoleTransitions */
+	{ 9, 3, 0, 0, MIB_T_COUNTER64, 2 },           /* netdNodeRoleErrors */
+};
+
+static size_t svc_oid(uint32_t *oid, const struct svc_want *w)
+{
+	static const uint32_t base[] = { MIB_BASE_ARCS };
+	size_t n = MIB_BASE_LEN;
+	memcpy(oid, base, sizeof base);
+	oid[n++] = 1;
+	oid[n++] = w->arc;
+	oid[n++] = w->a;
+	oid[n++] = w->b;
+	if (w->c)
+		oid[n++] = w->c;
+	return n;
+}
+
+static void test_snap_services(void **state)
+{
+	struct fx *f = *state;
+	struct svc_arg sa = { .give = all_services() };
+	struct mib_source src = { .store = f->s, .mt = &f->m, .ipam = f->ip, .services = services_cb,
+				  .services_arg = &sa };
+	struct mib_snap s = { 0 };
+	uint32_t oid[MIB_OID_MAX];
+	size_t len;
+
+	fill(f);
+	assert_int_equal(mib_snap_build(&src, 80, &s), 0);
+	/* the store's 53, 3 counters, 6 + 4 DNS, 6 + 3 annealer */
+	assert_int_equal(s.n, 53 + 3 + 10 + 9);
+	for (size_t i = 1; i < s.n; i++)
+		assert_true(mib_oid_cmp(s.v[i - 1].oid, s.v[i - 1].len, s.v[i].oid, s.v[i].len) < 0);
+	for (size_t i = 0; i < N_ARCS(svc_wants); i++) {
+		const struct svc_want *w = &svc_wants[i];
+		len = svc_oid(oid, w);
+		print_message("want 1.%u.%u.%u.%u\n", w->arc, w->a, w->b, w->c);
+		const struct mib_val *v = mib_snap_get(&s, oid, len);
+		assert_non_null(v);
+		assert_true(mib_object_served(&s, oid, len));
+		assert_int_equal(v->type, w->type);
+		assert_int_equal(v->num, w->num);
+	}
+	/* the instance helpers agree with the layout */
+	len = mib_state_oid(oid, MIB_ARC_DNS_STATES, MIB_STATE_COUNT_COL, MIB_DNS_DRIFT);
+	assert_int_equal(mib_snap_get(&s, oid, len)->num, 6);
+	len = mib_state_oid(oid, MIB_ARC_ROLE_STATES, MIB_STATE_COUNT_COL, MIB_ROLE_ERROR);
+	assert_int_equal(mib_snap_get(&s, oid, len)->num, 14);
+	len = mib_scalar_oid(oid, MIB_ARC_ROLES, MIB_SC_ROLE_ERRORS);
+	assert_int_equal(mib_snap_get(&s, oid, len)->num, 2);
+	/* a state that does not exist: the object is served, the instance not */
+	len = mib_state_oid(oid, MIB_ARC_DNS_STATES, MIB_STATE_COUNT_COL, MIB_DNS_STATES);
+	assert_null(mib_snap_get(&s, oid, len));
+	assert_true(mib_object_served(&s, oid, len));
+	/* a walk: the range table is followed by the DNS state table, the
+	 * switch table is skipped, the annealer's scalars end it */
+	len = row_oid(oid, 3, 11, "admin", 1, 1);   /* the last range cell: "admin" (5) sorts after "big" (3) */
+	const struct mib_val *v = mib_snap_next(&s, oid, len, false);
+	assert_non_null(v);
+	assert_int_equal(v->oid[MIB_BASE_LEN + 1], MIB_ARC_DNS_STATES);
+	assert_int_equal(v->oid[MIB_BASE_LEN + 4], 1);
+	len = mib_state_oid(oid, MIB_ARC_ROLE_STATES, MIB_STATE_COUNT_COL, MIB_ROLE_BLOCKED);
+	v = mib_snap_next(&s, oid, len, false);
+	assert_non_null(v);
+	assert_int_equal(v->oid[MIB_BASE_LEN + 1], MIB_ARC_DNS);
+	len = mib_scalar_oid(oid, MIB_ARC_ROLES, MIB_SC_ROLE_ERRORS);
+	assert_true(mib_snap_next(&s, oid, len, true) == &s.v[s.n - 1]);
+	assert_null(mib_snap_next(&s, oid, len, false));
+	/* the notifications read the snapshot's copy */
+	assert_int_equal(s.svc.dns_records[MIB_DNS_DRIFT], 6);
+	assert_int_equal(s.svc.roles[MIB_ROLE_ERROR], 14);
+	mib_snap_free(&s);
+
+	/* one part only: the others' objects are absent and not served */
+	sa.give = (struct mib_service_figs){ .have_dns = true, .dns_records = { [MIB_DNS_DRIFT] = 1 } };
+	assert_int_equal(mib_snap_build(&src, 80, &s), 0);
+	assert_int_equal(s.n, 53 + 10);
+	for (size_t i = 0; i < N_ARCS(svc_wants); i++) {
+		const struct svc_want *w = &svc_wants[i];
+		bool dns = w->arc == MIB_ARC_DNS_STATES || w->arc == MIB_ARC_DNS;
+		len = svc_oid(oid, w);
+		assert_int_equal(mib_snap_get(&s, oid, len) != NULL, dns);
+		assert_int_equal(mib_object_served(&s, oid, len), dns);
+	}
+	len = mib_state_oid(oid, MIB_ARC_DNS_STATES, MIB_STATE_COUNT_COL, MIB_DNS_PENDING);
+	assert_int_equal(mib_snap_get(&s, oid, len)->num, 0);   /* zero is a figure: served */
+	mib_snap_free(&s);
+}
+
+/* mib_snap_from_figures needs no store: figures put together by hand. */
+static void test_snap_from_figures(void **state)
+{
+	struct mib_range_figs rg = { .network = "n", .family = ADDR_V6, .index = 1, .name = "derived", .size = P64,
+				     .free = "18446744073709551606", .used = 6, .held = 4 };
+	struct mib_network_figs nf = { .name = "n", .vlan = 7, .first_range = 0, .n_ranges = 1, .size = P64,
+				       .free = "18446744073709551606", .used = 6, .held = 4 };
+	struct mib_figures fg = { .generation = 9, .networks = 1, .nodes = 3, .nets = &nf, .n_nets = 1,
+				  .ranges = &rg, .n_ranges = 1 };
+	struct mib_snap s;
+	uint32_t oid[MIB_OID_MAX];
+	(void)state;
+
+	rg.first = A("2001:db8::");
+	rg.last = A("2001:db8::ffff:ffff:ffff:ffff");
+	assert_int_equal(mib_snap_from_figures(&fg, 50, &s), 0);
+	assert_int_equal(s.n, 5 + 6 + 9);
+	assert_int_equal(s.generation, 9);
+	assert_int_equal(s.n_ranges, 1);
+	assert_int_equal(s.ranges[0].family, 2);   /* netdRangeFamily ipv6 */
+	assert_int_equal(s.ranges[0].util_pct, 0);
+	assert_string_equal(mib_snap_get(&s, oid, row_oid(oid, 3, 5, "n", 2, 1))->str, "2001:db8::");
+	assert_string_equal(mib_snap_get(&s, oid, row_oid(oid, 3, 10, "n", 2, 1))->str, "18446744073709551606");
+	assert_int_equal(mib_snap_get(&s, oid, row_oid(oid, 2, 2, "n", 0, 0))->num, 7);
+	assert_int_equal(mib_snap_get(&s, oid, scalar_oid(oid, 3))->num, 6);   /* active: the ranges' used */
+	assert_int_equal(mib_snap_get(&s, oid, scalar_oid(oid, 4))->num, 4);
+	mib_snap_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -570,8 +944,12 @@ int main(void)
 		cmocka_unit_test(test_dec_add),
 		cmocka_unit_test(test_util_pct),
 		cmocka_unit_test(test_object_served),
+		cmocka_unit_test(test_rise),
+		cmocka_unit_test(test_snap_from_figures),
 		cmocka_unit_test_setup_teardown(test_snap_build, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snap_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_figures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snap_services, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
