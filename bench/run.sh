@@ -367,6 +367,8 @@ bench_rss
 bench_nextfree
 bench_anneal
 bench_conduits
+. "$(dirname "$0")/dns_bench.sh" && bench_dns   # 9: DNS sync (bench/dns_bench.py)
+. "$(dirname "$0")/dev_snmp_bench.sh" && bench_snmp   # 10: switch VLANs over SNMP vs snmpset per change
 echo
 echo "==== bench summary ($(($(date +%s) - t0)) s) ===="
 echo "1 durable-alloc: netd sequential allocate-address vs raw LMDB put+commit (peer)"
@@ -377,5 +379,6 @@ echo "5 get-node: netd GET node vs bare libmicrohttpd (peer)"
 echo "6 rss: netd VmRSS vs the 200 MB limit (peer)"
 echo "7 anneal: commit->active vs the 2 s limit, per-transition vs 10 us; anneal-vs-naive: annealer vs a naive rescanning scheduler (peer)"
 echo "8 conduits: apply vs one ip -batch file (peer); conduit-vs-each: ip per change (netd column) vs netd apply (peer); re-apply vs 5 ms"
+echo "9 dns-sync: netd commit->all verified vs knsupdate, best batch (peer); dns-vs-per-node: per-node updates, extrapolated (netd column) vs netd (peer)"
 cat "$SUMMARY"
 echo "$(grep -c ' PASS$' "$SUMMARY") passed, $(grep -c ' MISS$' "$SUMMARY") missed"

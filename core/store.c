@@ -411,6 +411,11 @@ void store_stats(struct store *s, uint64_t *map_size, uint64_t *used_bytes)
 		*used_bytes = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
 }
 
+uint64_t store_txn_generation(struct store_txn *t)
+{
+	return (uint64_t)mdb_txn_id(t->txn);
+}
+
 uint64_t store_generation(struct store *s)
 {
 	MDB_envinfo info;

@@ -75,6 +75,9 @@ const char *store_path(const struct store *s);
 /* The id of the last committed write transaction: it changes with every
  * commit, so data read at one generation is current while it is unchanged. */
 uint64_t store_generation(struct store *s);
+/* The generation a read transaction sees (its snapshot's commit id): data
+ * read in @t is current exactly while store_generation() equals it. */
+uint64_t store_txn_generation(struct store_txn *t);
 
 /* Read transactions. */
 int store_read_begin(struct store *s, struct store_txn **out);

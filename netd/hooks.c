@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "netd/anneal.h"
+#include "netd/cdtd.h"
 #include "netd/dnsd.h"
 
 int hooks_doc_check(struct netd *d, struct store_txn *t, enum ops_doc doc, const struct lyd_node *top,
@@ -11,6 +12,8 @@ int hooks_doc_check(struct netd *d, struct store_txn *t, enum ops_doc doc, const
 {
 	if (doc == OPS_DOC_DNS)
 		return dnsd_doc_check(d, t, top, r);
+	if (doc == OPS_DOC_CONDUITS)
+		return cdtd_doc_check(d, t, top, r);
 	return anneal_doc_check(d, t, doc, top, r);
 }
 
@@ -18,6 +21,8 @@ int hooks_txn(struct netd *d, struct store_txn *t, const struct ops_touched *tc,
 	      struct ops_result *r)
 {
 	int rc = dnsd_txn(d, t, tc, now, r);
+	if (rc >= 0)
+		rc = cdtd_txn(d, t, tc, now, r);
 	return rc < 0 ? rc : anneal_txn(d, t, tc, now, r);
 }
 
@@ -31,7 +36,7 @@ int hooks_state(struct netd *d, struct store_txn *t, const char *top_name, struc
 {
 	if (!strcmp(top_name, "dns"))
 		return dnsd_state(d, t, top);
-	if (!strcmp(top_name, "roles"))
+	if (!strcmp(top_name, "roles") || !strcmp(top_name, "conduits"))
 		return 0;   /* configuration only */
 	return anneal_state(d, t, top_name, top, one);
 }
@@ -41,6 +46,9 @@ int hooks_rpc(struct netd *d, struct store_txn *t, struct ops_prep *p, const cha
 {
 	*handled = false;
 	int rc = dnsd_rpc(d, t, p, name, rpc, now, r, handled);
+	if (*handled)
+		return rc;
+	rc = cdtd_rpc(d, t, p, name, rpc, now, r, handled);
 	if (*handled)
 		return rc;
 	return anneal_rpc(d, t, p, name, rpc, now, r, handled);

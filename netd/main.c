@@ -19,8 +19,11 @@
 
 #include "core/log.h"
 #include "mibs/mib.h"
+#include "netd/agent.h"
 #include "netd/anneal.h"
+#include "netd/cdtd.h"
 #include "netd/dnsd.h"
+#include "netd/metrics.h"
 #include "netd/netconf.h"
 #include "netd/netd.h"
 #include "netd/restconf.h"
@@ -45,6 +48,7 @@ static void usage(FILE *f)
 		"  -l, --listen H:P      RESTCONF listener (default 127.0.0.1:8080; [::1]:P for IPv6)\n"
 		"      --log-level L     error, warning, info or debug\n"
 		"      --check-config    validate the configuration, print its canonical form, exit\n"
+		"      --agent ...       run as a node's conduit agent (netd --agent --help)\n"
 		"  -V, --version         print the version\n");
 }
 
@@ -211,14 +215,15 @@ static int open_modules(struct netd *d, struct netd_err *e)
 		return netd_err_set(e, rc, NULL, "writer: %s", netd_strerror(rc));
 	/* before the faces: their tables are opened here, and requests may
 	 * reach them as soon as a face listens */
-	if ((rc = dnsd_start(d, e)) < 0 || (rc = anneal_start(d, e)) < 0)
+	if ((rc = dnsd_start(d, e)) < 0 || (rc = anneal_start(d, e)) < 0 || (rc = cdtd_start(d, e)) < 0)
 		return rc;
 	if ((rc = rc_start(d, &d->rc, e)) < 0)
 		return rc;
 	if (d->cfg.netconf && (rc = netconf_start(d, &d->nc, e)) < 0)
 		return rc;
 	if (d->cfg.snmp) {
-		struct mib_source src = { .store = d->store, .mt = &d->mt, .ipam = d->ipam };
+		struct mib_source src;   /* the same figures as /metrics (netd/metrics.h) */
+		metrics_mib_source(d, &src);
 		struct mib_cfg mc = { .agentx_socket = d->cfg.snmp_agentx_socket,
 				      .threshold_pct = d->cfg.snmp_threshold_pct };
 		if ((rc = mib_start(d->loop, &src, &mc, &snmp_agent, e)) < 0)
@@ -252,6 +257,8 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	ly_log_options(LY_LOSTORE_LAST);   /* errors reach clients through yc_err, not stderr */
+	if (agent_wanted(argc, argv))
+		return agent_main(argc, argv);   /* netd --agent: a node's side (netd/agent.h) */
 	if (parse_args(argc, argv, &o) < 0)
 		return 64;
 	cmdline = &o;

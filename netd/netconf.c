@@ -542,7 +542,8 @@ static int any_tree(struct ncs_server *s, const struct lyd_node *n, const struct
 	return 0;
 }
 
-static struct nc_server_reply *do_get(struct ncs_server *s, struct lyd_node *rpc, enum ops_content content)
+static struct nc_server_reply *do_get(struct ncs_server *s, struct lyd_node *rpc, enum ops_content content,
+				      bool redact)
 {
 	struct lyd_node *filter = NULL, *tree = NULL, *own = NULL, *out = NULL;
 	const struct lyd_node *ff = NULL;
@@ -551,6 +552,7 @@ static struct nc_server_reply *do_get(struct ncs_server *s, struct lyd_node *rpc
 	char xpath[600] = "";
 	bool filtered = false;
 
+	r.redact = redact;   /* credentials are for admins */
 	if (lyd_find_path(rpc, "filter", 0, &filter) == LY_SUCCESS && filter) {
 		for (struct lyd_meta *m = filter->meta; m; m = m->next)
 			if (!strcmp(m->name, "type") && !strcmp(lyd_get_meta_value(m), "xpath"))
@@ -692,11 +694,11 @@ static struct nc_server_reply *ncs_answer(struct lyd_node *rpc, struct nc_sessio
 	if (role == ROLE_NONE)   /* removed from the configuration since the login */
 		return reply_msg(s, NC_ERR_ACCESS_DENIED, "this user no longer exists");
 	if (netconf && !strcmp(name, "get"))
-		return do_get(s, rpc, OPS_CONTENT_ALL);
+		return do_get(s, rpc, OPS_CONTENT_ALL, role != ROLE_ADMIN);
 	if (netconf && !strcmp(name, "get-config")) {
 		if (!target_is_running(rpc, "source"))
 			return reply_msg(s, NC_ERR_OP_NOT_SUPPORTED, "only the running datastore exists");
-		return do_get(s, rpc, OPS_CONTENT_CONFIG);
+		return do_get(s, rpc, OPS_CONTENT_CONFIG, role != ROLE_ADMIN);
 	}
 	if (role != ROLE_ADMIN) {
 		char msg[160];

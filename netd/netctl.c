@@ -67,12 +67,14 @@ static const char nc_usage_text[] =
 	"                [--mac MAC] [--alias A]...\n"
 	"  node rename OLD NEW\n"
 	"  node delete NAME\n"
+	"  node inventory NODE [--file F]     a node's NICs, or store them from a JSON file\n"
 	"  alloc NETWORK NAME [--family ipv4|ipv6] [--range R] [--hint ADDR]\n"
 	"  release NETWORK ADDRESS\n"
 	"  status                             show netd's status\n"
 	"  anneal status [DEPLOYMENT]         node-role counts per state, errors with their logs\n"
 	"  anneal watch DEPLOYMENT            live progress until it converges or fails\n"
 	"  anneal propose|commit|retry ...    see `netctl anneal help`\n"
+	"  conduit resolve|plan|confirm NODE  how a node's conduits resolve, its plan, keep its pending change\n"
 	"  dns status                         record states per zone, outbox depth\n"
 	"  dns check                          reconcile with the servers now, report drift\n"
 	"  dns export ZONE                    the intended zone as an RFC 1035 master file\n"
@@ -1602,9 +1604,11 @@ static int nc_node_rename(struct nc *c, int argc, char **argv)
 static int cmd_node(struct nc *c, int argc, char **argv)
 {
 	if (argc < 2)
-		return nc_usage_fail("node: expected add, rename or delete");
+		return nc_usage_fail("node: expected add, rename, delete or inventory");
 	if (strcmp(argv[1], "add") == 0)
 		return nc_node_add(c, argc - 2, argv + 2);
+	if (strcmp(argv[1], "inventory") == 0)
+		return nc_cmd_node_inventory(c, argc - 1, argv + 1);
 	int r = nc_no_options(argc, argv, "node");
 	if (r < 0)
 		return r;
@@ -1774,6 +1778,7 @@ static const struct nc_cmd nc_cmds[] = {
 	{ "status", cmd_status },
 	{ "anneal", nc_cmd_anneal },
 	{ "dns", nc_cmd_dns },
+	{ "conduit", nc_cmd_conduit },
 };
 
 /* Run command rest[0] with its arguments. */

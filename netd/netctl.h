@@ -88,5 +88,8 @@ int nc_request(struct nc *c, const char *method, const char *path, const char *b
 /* Command entry points of the other files: argv[0] is the command word. */
 int nc_cmd_anneal(struct nc *c, int argc, char **argv);
 int nc_cmd_dns(struct nc *c, int argc, char **argv);
+/* netctl_conduit.c: argv[0] is "inventory" (of `node inventory`) or "conduit". */
+int nc_cmd_node_inventory(struct nc *c, int argc, char **argv);
+int nc_cmd_conduit(struct nc *c, int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "netd/cdtd.h"
 #include "netd/hooks.h"
 #include "netd/yangctx.h"
 #include "netd/yangmap.h"
@@ -27,8 +28,8 @@
 
 /* Configuration documents: top containers stored whole, as JSON, in the
  * "doc" table (decisions.md D23). Indexed by enum ops_doc. */
-static const char *const doc_names[OPS_NDOCS] = { "dns", "roles", "deployments" };
-static const char *const doc_paths[OPS_NDOCS] = { "/netd:dns", "/netd:roles", "/netd:deployments" };
+static const char *const doc_names[OPS_NDOCS] = { "dns", "roles", "deployments", "conduits" };
+static const char *const doc_paths[OPS_NDOCS] = { "/netd:dns", "/netd:roles", "/netd:deployments", "/netd:conduits" };
 #define OPS_DOCS_ALL ((1u << OPS_NDOCS) - 1)
 
 /* The document whose container @xpath is in, or -1. */
@@ -311,6 +312,8 @@ static int add_node_entry(struct netd *d, struct store_txn *t, struct lyd_node *
 	struct lyd_node *entry;
 	rc = ym_node_to_lyd(d->ly, parent, n, addrs, n_addrs, &entry);
 	free(addrs);
+	if (!rc && state)
+		rc = cdtd_node_state(d, t, entry, n->name);   /* inventory, conduit-state */
 	return rc;
 }
 
@@ -543,6 +546,8 @@ static int build_for_path(struct netd *d, struct store_txn *t, const char *xpath
 		char one[256] = "";
 		if (!all && i == OPS_DOC_DEPLOYMENTS)
 			first_key(xpath, "/netd:deployments/deployment", one, sizeof one);
+		if (!all && i == OPS_DOC_DNS && !strncmp(xpath, "/netd:dns/", 10))
+			snprintf(one, sizeof one, "%.*s", (int)strcspn(xpath + 10, "/["), xpath + 10);
 		rc = build_doc(d, t, tree, i, state, one);
 	}
 	if (!rc && state && (all || !strncmp(xpath, "/netd:node-roles", 16))) {
@@ -582,6 +587,42 @@ static bool prune_config(struct lyd_node *node)
 	return !has_data && (node->schema->flags & LYS_CONFIG_W);
 }
 
+/* Leaves that hold credentials (TSIG secrets, SNMP keys and communities,
+ * BMC passwords): shown to admins only. A schema-level NACM would say this
+ * per node (RFC 8341 default-deny-all); the names are few and fixed. */
+static bool is_secret_leaf(const struct lyd_node *n)
+{
+	static const char *const names[] = { "secret", "auth-key", "priv-key", "community", "password" };
+	if (!n->schema || !(n->schema->nodetype & LYD_NODE_TERM) || strcmp(n->schema->module->name, "netd"))
+		return false;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(n->schema->name, names[i]))
+			return true;
+	return false;
+}
+
+static int redact_secrets(struct lyd_node *tree)
+{
+	struct lyd_node *top, *elem;
+	struct ly_set *found = NULL;
+	if (ly_set_new(&found) != LY_SUCCESS)
+		return -ENOMEM;
+	LY_LIST_FOR(tree, top) {
+		LYD_TREE_DFS_BEGIN(top, elem) {
+			if (is_secret_leaf(elem) && ly_set_add(found, elem, 1, NULL) != LY_SUCCESS) {
+				ly_set_free(found, NULL);
+				return -ENOMEM;
+			}
+			LYD_TREE_DFS_END(top, elem);
+		}
+	}
+	/* freed after the walk: freeing inside it would break the DFS */
+	for (uint32_t i = 0; i < found->count; i++)
+		lyd_free_tree(found->dnodes[i]);
+	ly_set_free(found, NULL);
+	return 0;
+}
+
 /* The data ops_get() prints, as a tree (NULL when there is none). */
 static int get_tree(struct netd *d, const char *xpath, enum ops_content content, struct lyd_node **out,
 		    struct ops_result *r)
@@ -594,8 +635,13 @@ static int get_tree(struct netd *d, const char *xpath, enum ops_content content,
 	if (rc < 0)
 		return fail_err(r, rc);
 	rc = build_for_path(d, t, xpath, state, &tree);
+	r->generation = store_txn_generation(t);
 	store_read_end(t);
 	if (rc < 0) {
+		lyd_free_all(tree);
+		return fail_err(r, rc);
+	}
+	if (r->redact && (rc = redact_secrets(tree)) < 0) {
 		lyd_free_all(tree);
 		return fail_err(r, rc);
 	}

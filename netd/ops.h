@@ -27,7 +27,7 @@ enum ops_method { OPS_POST, OPS_PUT, OPS_PATCH, OPS_DELETE };
 /* What a successful write changed, for the hooks (netd/hooks.h): filled by
  * ops_run() (reset at its start), read inside the transaction and after the
  * commit. Node names include both names of a renamed node. */
-enum ops_doc { OPS_DOC_DNS = 0, OPS_DOC_ROLES, OPS_DOC_DEPLOYMENTS, OPS_NDOCS };
+enum ops_doc { OPS_DOC_DNS = 0, OPS_DOC_ROLES, OPS_DOC_DEPLOYMENTS, OPS_DOC_CONDUITS, OPS_NDOCS };
 #define OPS_DOC_BIT(d) (1u << (d))
 enum ops_touch_flag {
 	OPS_T_ANNEAL = 1u << 0,      /* an annealer RPC ran (propose, commit, retry) */
@@ -56,6 +56,8 @@ struct ops_result {
 	char *body;               /* JSON to send (heap), or NULL */
 	char location[1024];      /* for 201 Created: the new resource's data path (xpath) */
 	struct ops_touched touched;   /* what a successful write changed */
+	uint64_t generation;          /* a read: the store generation it saw (store_txn_generation) */
+	bool redact;                  /* a read, set by the caller: leave out secrets (read-only users) */
 };
 
 void ops_result_clear(struct ops_result *r);

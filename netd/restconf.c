@@ -15,8 +15,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,8 @@
 #include <microhttpd.h>
 
 #include "core/log.h"
+#include "core/loop.h"
+#include "netd/anneal.h"
 #include "netd/metrics.h"
 #include "netd/ops.h"
 #include "netd/rcpath.h"
@@ -72,6 +76,46 @@ struct rc_req {
 	struct ops_result res;
 	struct ops_prep *prep;      /* parsed on the HTTP thread, run by the writer */
 	struct wr_job job;
+	bool stream;                /* an event stream: counted in the metrics when it starts */
+};
+
+/* The event stream (see "the event stream" below for the design). */
+#define RC_STREAM_PATH "/restconf/streams/netd/json"
+#define RC_STREAMS_MAX 64             /* more concurrent streams: 503 */
+#define RC_STR_(x) #x
+#define RC_STR(x) RC_STR_(x)
+#define RC_STREAM_KEEPALIVE_MS 15000  /* ": keepalive" after this much silence */
+#define RC_STREAM_SLICE_MS 250        /* the notifier looks at rc_stop() this often */
+#define RC_STREAM_BATCH 256           /* events read from the store at a time */
+#define RC_STREAM_FILL (64u << 10)    /* ... or until this much is buffered */
+
+struct rc_stream {
+	struct rc_server *srv;
+	struct MHD_Connection *conn;
+	struct rc_stream *next;        /* in srv->ev.list, under ev.lock */
+	atomic_uint refs;              /* the list's and the response's */
+	atomic_bool gone;              /* the response is freed: the connection ended */
+	/* the content reader's (libmicrohttpd calls it on one thread at a time) */
+	uint64_t cursor;               /* the last event put into buf */
+	char *buf;
+	size_t len, off, cap;
+	bool greeted;
+	int fill_err;
+	/* under ev.lock */
+	bool suspended;                /* by the reader; resumed only under the lock */
+	bool end;                      /* send what is buffered, then end the stream */
+	uint64_t last_write_ms;        /* bytes last handed out (for the keepalive) */
+};
+
+struct rc_events {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;           /* a stream was added, or stop */
+	pthread_t thread;
+	bool inited, running;
+	bool stopping;                 /* rc_stop(): new streams refused, open ones ended */
+	bool cancelled;                /* the annealer stopped: the same, until rc_stop() */
+	struct rc_stream *list;
+	atomic_uint open;              /* streams whose response is not freed yet */
 };
 
 struct rc_server {
@@ -80,6 +124,7 @@ struct rc_server {
 	char *tls_key, *tls_cert;
 	unsigned port;
 	struct rc_cache *cache;     /* NULL when response-cache is off */
+	struct rc_events ev;
 };
 
 static uint64_t fnv1a(const char *s)
@@ -368,6 +413,28 @@ static enum MHD_Result answer_host_meta(struct rc_req *rq)
 	return queue_text(rq, 200, "application/xrd+xml", body);
 }
 
+/* {"ietf-restconf:operations":{"netd:x":[null],...}}: every RPC of the
+ * netd module, from the schema (RFC 8040 3.3.2). Heap string or NULL. */
+static char *operations_list(const struct ly_ctx *ctx)
+{
+	const struct lys_module *mod = ly_ctx_get_module_implemented(ctx, "netd");
+	char *body = strdup("{\"ietf-restconf:operations\":{"), *next;
+	const char *sep = "";
+	for (const struct lysc_node_action *a = mod && mod->compiled ? mod->compiled->rpcs : NULL; a && body;
+	     a = (const struct lysc_node_action *)a->next) {
+		next = NULL;
+		if (asprintf(&next, "%s%s\"netd:%s\":[null]", body, sep, a->name) < 0)
+			next = NULL;
+		free(body);
+		body = next;
+		sep = ",";
+	}
+	if (!body || asprintf(&next, "%s}}\n", body) < 0)
+		next = NULL;
+	free(body);
+	return next;
+}
+
 static enum MHD_Result answer_root(struct rc_req *rq, const char *rest)
 {
 	char *body = NULL;
@@ -377,8 +444,7 @@ static enum MHD_Result answer_root(struct rc_req *rq, const char *rest)
 	else if (!strcmp(rest, "/yang-library-version"))
 		body = strdup("{\"ietf-restconf:yang-library-version\":\"2019-01-04\"}\n");
 	else if (!strcmp(rest, "/operations") || !strcmp(rest, "/operations/"))
-		body = strdup("{\"ietf-restconf:operations\":{\"netd:allocate-address\":[null],"
-			      "\"netd:release-address\":[null],\"netd:rename-node\":[null]}}\n");
+		body = operations_list(rq->srv->d->ly);
 	else
 		return queue_error(rq, 404, "invalid-value", NETD_ENOTFOUND, "no such resource: %s", rq->url);
 	return queue_text(rq, 200, JSON_TYPE, body);
@@ -412,9 +478,13 @@ static enum MHD_Result answer_get(struct rc_req *rq, const char *uri)
 	/* the whole datastore or a whole list is too big to keep */
 	bool cacheable = s->cache && strchr(uri, '=');
 	char key[RC_PATH_MAX + 8];
-	snprintf(key, sizeof key, "%d%s", (int)content, uri);
-	/* the generation is read before the data: an answer is never labelled
-	 * newer than the snapshot it was printed from */
+	rq->res.redact = rq->role != ROLE_ADMIN;   /* secrets are for admins */
+	snprintf(key, sizeof key, "%d%d%s", (int)content, (int)rq->res.redact, uri);
+	/* an answer is labelled with the generation of the snapshot it was
+	 * printed from (ops_result.generation) and served only while that is
+	 * still the latest commit: reading the current generation before the
+	 * data instead raced with a commit in flight (a newer label on older
+	 * data) */
 	uint64_t gen = cacheable ? store_generation(s->d->store) : 0;
 	char *hit = cacheable ? cache_get(s->cache, key, gen) : NULL;
 	if (hit) {
@@ -427,14 +497,478 @@ static enum MHD_Result answer_get(struct rc_req *rq, const char *uri)
 		return queue_error(rq, rc == NETD_ENOTFOUND ? 404 : 400, "invalid-value", rc, "%s", e.msg);
 	ops_get(s->d, rq->xpath, content, &rq->res);
 	if (cacheable && rq->res.status == 200 && !rq->res.err.code && rq->res.body)
-		cache_put(s->cache, key, gen, rq->res.body);
+		cache_put(s->cache, key, rq->res.generation, rq->res.body);
 	return queue_result(rq);
+}
+
+/* ------------------------------------------------------- the event stream */
+
+/* GET /restconf/streams/netd/json: the annealer's node-role transitions as
+ * server-sent events (RFC 8040 section 6.4, the W3C EventSource format):
+ *
+ *     : netd event stream (node-role transitions)
+ *     retry: 2000
+ *
+ *     id: 42
+ *     data: {"ietf-restconf:notification":{...}}
+ *
+ * and a comment line ": keepalive" after 15 s of silence.  The events come
+ * from the audit log in the store (netd/anneal.h): a client reconnecting with
+ * Last-Event-ID (or asking for ?after=SEQ) gets exactly the events after that
+ * one, replayed first, then live; without either the stream starts with the
+ * next event.
+ *
+ * Threads.  libmicrohttpd asks the content reader (stream_read) for bytes on
+ * one of its pool threads whenever the socket can take them.  The reader
+ * never blocks: it reads the next batch of events from the store (one short
+ * read transaction, as a GET does) or, with nothing to send, suspends the
+ * connection and returns 0.  One notifier thread per server (events_main)
+ * waits for news with anneal_event_wait() and resumes the suspended streams
+ * that are behind, are due a keepalive or must end.  A slow client delays
+ * only its own stream: its events wait in the store until its socket drains
+ * (at most one batch is buffered per stream).
+ *
+ * Lifetime.  A stream is referenced by the notifier's list and by its
+ * response, which libmicrohttpd frees when the connection ends
+ * (stream_free_cb, which takes no lock: libmicrohttpd may hold its own).  A
+ * suspended connection is alive by construction: libmicrohttpd neither
+ * times it out nor notices its peer leaving until it is resumed, and only
+ * the notifier and rc_stop() resume it, under ev.lock.
+ *
+ * Caveats:
+ * - A client that leaves while its stream is idle is noticed at the next
+ *   event or keepalive (within 15 s); its slot counts until then.
+ * - The notifier waits in slices of RC_STREAM_SLICE_MS, so rc_stop() does
+ *   not depend on the annealer stopping first (it stops after the faces).
+ */
+
+static void stream_unref(struct rc_stream *st)
+{
+	if (atomic_fetch_sub(&st->refs, 1) == 1) {
+		free(st->buf);
+		free(st);
+	}
+}
+
+/* The response is gone (the connection ended). No lock: see above. */
+static void stream_free_cb(void *cls)
+{
+	struct rc_stream *st = cls;
+	atomic_fetch_sub(&st->srv->ev.open, 1);
+	atomic_store(&st->gone, true);
+	stream_unref(st);
+}
+
+/* Resume @st if the reader suspended it. Under ev.lock. */
+static void stream_wake(struct rc_stream *st)
+{
+	if (!st->suspended)
+		return;
+	st->suspended = false;
+	MHD_resume_connection(st->conn);
+}
+
+static int stream_put(struct rc_stream *st, const char *p, size_t n)
+{
+	if (st->len + n > st->cap) {
+		size_t cap = st->cap ? st->cap : 4096;
+		while (cap < st->len + n)
+			cap *= 2;
+		char *b = realloc(st->buf, cap);
+		if (!b)
+			return -ENOMEM;
+		st->buf = b;
+		st->cap = cap;
+	}
+	memcpy(st->buf + st->len, p, n);
+	st->len += n;
+	return 0;
+}
+
+static int stream_puts(struct rc_stream *st, const char *s)
+{
+	return stream_put(st, s, strlen(s));
+}
+
+/* One event as "id: SEQ" and one "data: " line per line of its JSON (an
+ * EventSource joins them with newlines). */
+static int stream_put_event(struct rc_stream *st, uint64_t seq, const char *json)
+{
+	char id[40];
+	size_t n = strlen(json);
+	while (n && (json[n - 1] == '\n' || json[n - 1] == '\r'))
+		n--;
+	snprintf(id, sizeof id, "id: %" PRIu64 "\n", seq);
+	int rc = stream_puts(st, id);
+	for (size_t i = 0; rc == 0 && i <= n;) {
+		size_t k = strcspn(json + i, "\r\n");
+		if (i + k > n)
+			k = n - i;
+		rc = stream_puts(st, "data: ");
+		if (rc == 0)
+			rc = stream_put(st, json + i, k);
+		if (rc == 0)
+			rc = stream_put(st, "\n", 1);
+		i += k + 1;
+		if (i <= n && json[i - 1] == '\r' && json[i] == '\n')
+			i++;
+	}
+	return rc == 0 ? stream_put(st, "\n", 1) : rc;
+}
+
+/* anneal_event_read() callback: buffer one event; stop when full. */
+static int stream_event(const struct anneal_event *ev, void *arg)
+{
+	struct rc_stream *st = arg;
+	char *json = anneal_event_json(ev);
+	int rc = json ? stream_put_event(st, ev->seq, json) : -ENOMEM;
+	free(json);
+	if (rc < 0) {
+		st->fill_err = rc;
+		return 1;
+	}
+	st->cursor = ev->seq;
+	return st->len >= RC_STREAM_FILL;
+}
+
+/* Refill the (empty) buffer: the greeting once, then the events after the
+ * cursor, one batch. 0 (perhaps nothing new) or a negative code. */
+static int stream_fill(struct rc_stream *st)
+{
+	struct netd *d = st->srv->d;
+	struct store_txn *t = NULL;
+	int rc;
+
+	st->off = st->len = 0;
+	if (!st->greeted) {
+		if ((rc = stream_puts(st, ": netd event stream (node-role transitions)\nretry: 2000\n\n")) < 0)
+			return rc;
+		st->greeted = true;
+	}
+	if ((rc = store_read_begin(d->store, &t)) < 0)
+		return rc;
+	st->fill_err = 0;
+	rc = anneal_event_read(d, t, st->cursor, RC_STREAM_BATCH, stream_event, st);
+	store_read_end(t);
+	if (st->fill_err)
+		return st->fill_err;
+	return rc < 0 ? rc : 0;
+}
+
+/* libmicrohttpd's content reader: bytes of the stream, or 0 after
+ * suspending the connection until there is news. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct rc_stream *st = cls;
+	struct rc_events *ev = &st->srv->ev;
+
+	for (int tries = 0; st->off == st->len; tries++) {
+		pthread_mutex_lock(&ev->lock);
+		bool end = st->end;
+		pthread_mutex_unlock(&ev->lock);
+		if (end)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		int rc = stream_fill(st);
+		if (rc < 0) {
+			log_warn("event stream: cannot read the audit log after event %" PRIu64 ": %s", st->cursor,
+				 netd_strerror(rc));
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		}
+		if (st->off < st->len)
+			break;
+		pthread_mutex_lock(&ev->lock);
+		if (st->end) {
+			pthread_mutex_unlock(&ev->lock);
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		}
+		if (loop_now_ms() - st->last_write_ms >= RC_STREAM_KEEPALIVE_MS) {
+			pthread_mutex_unlock(&ev->lock);
+			if (stream_puts(st, ": keepalive\n\n") < 0)
+				return MHD_CONTENT_READER_END_WITH_ERROR;
+			break;
+		}
+		/* an event committed since the read began: read once more */
+		if (tries == 0 && anneal_event_last(st->srv->d) > st->cursor) {
+			pthread_mutex_unlock(&ev->lock);
+			continue;
+		}
+		MHD_suspend_connection(st->conn);
+		st->suspended = true;
+		pthread_mutex_unlock(&ev->lock);
+		return 0;
+	}
+	size_t n = st->len - st->off < max ? st->len - st->off : max;
+	memcpy(out, st->buf + st->off, n);
+	st->off += n;
+	pthread_mutex_lock(&ev->lock);
+	st->last_write_ms = loop_now_ms();
+	pthread_mutex_unlock(&ev->lock);
+	return (ssize_t)n;
+}
+
+/* Unlink and release the streams whose connection ended. Under ev.lock. */
+static void events_sweep(struct rc_events *ev)
+{
+	struct rc_stream **pp = &ev->list;
+	while (*pp) {
+		struct rc_stream *st = *pp;
+		if (atomic_load(&st->gone)) {
+			*pp = st->next;
+			stream_unref(st);
+		} else {
+			pp = &st->next;
+		}
+	}
+}
+
+/* End every stream (after what it has buffered). Under ev.lock. */
+static void events_end_all(struct rc_events *ev)
+{
+	for (struct rc_stream *st = ev->list; st; st = st->next) {
+		st->end = true;
+		stream_wake(st);
+	}
+}
+
+/* The notifier thread: resume the streams that have something to send. */
+static void *events_main(void *arg)
+{
+	struct rc_server *s = arg;
+	struct rc_events *ev = &s->ev;
+
+	pthread_mutex_lock(&ev->lock);
+	while (!ev->stopping) {
+		events_sweep(ev);
+		if (!ev->list || ev->cancelled) {
+			pthread_cond_wait(&ev->cond, &ev->lock);
+			continue;
+		}
+		uint64_t last = anneal_event_last(s->d), now = loop_now_ms();
+		for (struct rc_stream *st = ev->list; st; st = st->next)
+			if (st->suspended && (st->cursor < last || now - st->last_write_ms >= RC_STREAM_KEEPALIVE_MS))
+				stream_wake(st);
+		pthread_mutex_unlock(&ev->lock);
+		int rc = anneal_event_wait(s->d, last, RC_STREAM_SLICE_MS);
+		pthread_mutex_lock(&ev->lock);
+		if (rc == -ECANCELED && !ev->cancelled) {
+			log_info("event streams: the annealer stopped, ending them");
+			ev->cancelled = true;
+			events_end_all(ev);
+		}
+	}
+	pthread_mutex_unlock(&ev->lock);
+	return NULL;
+}
+
+static int events_start(struct rc_server *s, struct netd_err *e)
+{
+	struct rc_events *ev = &s->ev;
+	pthread_mutex_init(&ev->lock, NULL);
+	pthread_cond_init(&ev->cond, NULL);
+	atomic_init(&ev->open, 0);
+	ev->inited = true;
+	int rc = pthread_create(&ev->thread, NULL, events_main, s);
+	if (rc)
+		return netd_err_set(e, -rc, NULL, "cannot start the event stream thread: %s", strerror(rc));
+	ev->running = true;
+	return 0;
+}
+
+/* Refuse new streams, end the open ones, join the notifier. Before
+ * MHD_stop_daemon(): no stream may stay suspended. */
+static void events_stop(struct rc_server *s)
+{
+	struct rc_events *ev = &s->ev;
+	if (!ev->inited)
+		return;
+	pthread_mutex_lock(&ev->lock);
+	ev->stopping = true;
+	events_end_all(ev);
+	pthread_cond_broadcast(&ev->cond);
+	pthread_mutex_unlock(&ev->lock);
+	if (ev->running)
+		pthread_join(ev->thread, NULL);
+	ev->running = false;
+}
+
+/* After MHD_stop_daemon(): every response is freed by then. */
+static void events_free(struct rc_events *ev)
+{
+	if (!ev->inited)
+		return;
+	while (ev->list) {
+		struct rc_stream *st = ev->list;
+		ev->list = st->next;
+		stream_unref(st);
+	}
+	pthread_cond_destroy(&ev->cond);
+	pthread_mutex_destroy(&ev->lock);
+	ev->inited = false;
+}
+
+/* Register a stream starting after event @after and queue its response. */
+static enum MHD_Result stream_open(struct rc_req *rq, uint64_t after)
+{
+	struct rc_server *s = rq->srv;
+	struct rc_events *ev = &s->ev;
+	struct rc_stream *st = calloc(1, sizeof *st);
+	const char *why = NULL;
+
+	if (!st)
+		return queue_error(rq, 500, "operation-failed", -ENOMEM, "%s", "out of memory");
+	st->srv = s;
+	st->conn = rq->conn;
+	st->cursor = after;
+	st->last_write_ms = loop_now_ms();
+	atomic_init(&st->refs, 1);   /* the list's */
+	atomic_init(&st->gone, false);
+	pthread_mutex_lock(&ev->lock);
+	if (ev->stopping || ev->cancelled)
+		why = "netd is stopping";
+	else if (atomic_load(&ev->open) >= RC_STREAMS_MAX)
+		why = "too many event streams are open (at most " RC_STR(RC_STREAMS_MAX) ")";
+	if (!why) {
+		atomic_fetch_add(&ev->open, 1);
+		atomic_fetch_add(&st->refs, 1);   /* the response's */
+		st->next = ev->list;
+		ev->list = st;
+		pthread_cond_signal(&ev->cond);
+	}
+	pthread_mutex_unlock(&ev->lock);
+	if (why) {
+		free(st);
+		return queue_error(rq, 503, "resource-denied", -EBUSY, "%s: try again later", why);
+	}
+	struct MHD_Response *resp =
+		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16u << 10, stream_read, st, stream_free_cb);
+	if (!resp) {
+		stream_free_cb(st);
+		return queue_error(rq, 500, "operation-failed", -ENOMEM, "%s", "out of memory");
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	rq->stream = true;
+	enum MHD_Result ret = MHD_queue_response(rq->conn, 200, resp);
+	MHD_destroy_response(resp);   /* a failed queue frees the stream's side here */
+	if (ret == MHD_YES) {
+		rq->status = 200;
+		metrics_restconf(rq->method, 200, metrics_now_ns() - rq->t0_ns);
+		log_debug("event stream for %s: after event %" PRIu64, rq->who, after);
+	}
+	return ret;
+}
+
+struct stream_query {
+	unsigned after;
+	char bad[64];
+};
+
+static enum MHD_Result check_stream_param(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct stream_query *q = cls;
+	if (!strcmp(key, "after") && ++q->after == 1)
+		return MHD_YES;
+	snprintf(q->bad, sizeof q->bad, "%s", key);
+	return MHD_NO;
+}
+
+/* A decimal event sequence number, nothing else. */
+static bool parse_seq(const char *s, uint64_t *out)
+{
+	char *end;
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* GET RC_STREAM_PATH. Where it starts: after Last-Event-ID (a reconnecting
+ * EventSource), else after ?after=SEQ, else after the last event (live
+ * only). A start beyond the last event (a client of a wiped store) is the
+ * last event. */
+static enum MHD_Result answer_stream(struct rc_req *rq)
+{
+	struct stream_query q = { 0 };
+	uint64_t last = anneal_event_last(rq->srv->d), after = last;
+
+	if (strcmp(rq->method, "GET"))
+		return queue_error(rq, 405, "operation-not-supported", NETD_EUNSUPPORTED, "%s",
+				   "the event stream takes GET");
+	MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, check_stream_param, &q);
+	if (q.bad[0])
+		return queue_error(rq, 400, "invalid-value", NETD_EINVAL,
+				   "query parameter '%s' is repeated or not supported on the event stream "
+				   "(netd supports after=SEQ)", q.bad);
+	const char *id = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Last-Event-ID");
+	const char *qa = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "after");
+	if (id && *id) {
+		if (!parse_seq(id, &after))
+			return queue_error(rq, 400, "invalid-value", NETD_EINVAL,
+					   "Last-Event-ID '%.64s' is not an event sequence number", id);
+	} else if (qa && !parse_seq(qa, &after)) {
+		return queue_error(rq, 400, "invalid-value", NETD_EINVAL,
+				   "after='%.64s' is not an event sequence number", qa);
+	}
+	return stream_open(rq, after < last ? after : last);
+}
+
+/* RFC 8040 section 9.3 says where the streams are. netd's libyang context
+ * has no ietf-restconf-monitoring (Debian's libyang does not ship it), so
+ * the two resources below are answered here, in that module's JSON
+ * encoding; the rest of restconf-state is not served. */
+#define RC_MON "/ietf-restconf-monitoring:restconf-state/streams"
+
+static bool is_streams_state(const char *uri)
+{
+	return !strcmp(uri, RC_MON) || !strcmp(uri, RC_MON "/stream=netd");
+}
+
+/* "http(s)://HOST" of this request: its Host header when sane, else the
+ * listener's address. */
+static void request_origin(struct rc_req *rq, char *out, size_t len)
+{
+	const struct netd_config *c = &rq->srv->d->cfg;
+	const char *h = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	const char *scheme = c->tls ? "https" : "http";
+	if (h && *h && strlen(h) < 256 &&
+	    strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == strlen(h))
+		snprintf(out, len, "%s://%s", scheme, h);
+	else if (strchr(c->listen_host, ':'))
+		snprintf(out, len, "%s://[%s]:%u", scheme, c->listen_host, rq->srv->port);
+	else
+		snprintf(out, len, "%s://%s:%u", scheme, c->listen_host, rq->srv->port);
+}
+
+static enum MHD_Result answer_streams_state(struct rc_req *rq, const char *uri)
+{
+	char origin[320], *body = NULL;
+	if (strcmp(rq->method, "GET") && strcmp(rq->method, "HEAD"))
+		return queue_error(rq, 405, "operation-not-supported", NETD_EUNSUPPORTED, "%s",
+				   "restconf-state is read-only");
+	request_origin(rq, origin, sizeof origin);
+	bool one = strcmp(uri, RC_MON) != 0;
+	int n = asprintf(&body,
+			 "%s{\"name\":\"netd\",\"description\":\"node-role transitions of the annealer "
+			 "(netd:node-role-transition)\",\"replay-support\":true,\"access\":[{\"encoding\":\"json\","
+			 "\"location\":\"%s" RC_STREAM_PATH "\"}]}]%s\n",
+			 one ? "{\"ietf-restconf-monitoring:stream\":[" : "{\"ietf-restconf-monitoring:streams\":{\"stream\":[",
+			 origin, one ? "}" : "}}");
+	if (n < 0)
+		return queue_error(rq, 500, "operation-failed", -ENOMEM, "%s", "out of memory");
+	return queue_text(rq, 200, JSON_TYPE, body);
 }
 
 static enum MHD_Result route_data(struct rc_req *rq, const char *uri)
 {
 	struct netd *d = rq->srv->d;
 	struct netd_err e = { 0 };
+	if (is_streams_state(uri))
+		return answer_streams_state(rq, uri);
 	if (!strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD"))
 		return answer_get(rq, uri);
 	int rc = rc_uri_to_xpath(d->ly, uri, rq->xpath, sizeof rq->xpath, &e);
@@ -491,6 +1025,8 @@ static enum MHD_Result dispatch(struct rc_req *rq)
 	}
 	if (!strcmp(url, "/metrics"))
 		return answer_metrics(rq);
+	if (!strcmp(url, RC_STREAM_PATH))
+		return answer_stream(rq);
 	char bad[64];
 	if (!query_params_ok(rq->conn, bad, sizeof bad))
 		return queue_error(rq, 400, "invalid-value", NETD_EINVAL,
@@ -571,7 +1107,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct rc_req *rq = *con_cls;
 	if (!rq)
 		return;
-	if (rq->status)   /* answered (sent, or the client went away while it was) */
+	if (rq->status && !rq->stream)   /* answered (sent, or the client went away while it was) */
 		metrics_restconf(rq->method, rq->status, metrics_now_ns() - rq->t0_ns);
 	ops_result_clear(&rq->res);
 	ops_prep_free(rq->prep);
@@ -627,12 +1163,18 @@ static int resolve_listen(const struct netd_config *c, struct sockaddr_storage *
 	return 0;
 }
 
+/* libmicrohttpd's messages. A client leaving in the middle of an answer
+ * is its business, not a fault of netd: that happens whenever an event
+ * stream's reader (netctl anneal watch, a browser tab) goes away. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char buf[512];
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	buf[strcspn(buf, "\n")] = '\0';
-	log_warn("http: %s", buf);
+	if (strstr(buf, "socket is no longer available for sending") || strstr(buf, "closed by remote peer"))
+		log_debug("http: %s", buf);
+	else
+		log_warn("http: %s", buf);
 }
 
 int rc_start(struct netd *d, struct rc_server **out, struct netd_err *e)
@@ -652,7 +1194,7 @@ int rc_start(struct netd *d, struct rc_server **out, struct netd_err *e)
 		}
 		pthread_mutex_init(&s->cache->lock, NULL);
 	}
-	if ((rc = resolve_listen(&d->cfg, &ss, &sl, e)) < 0)
+	if ((rc = resolve_listen(&d->cfg, &ss, &sl, e)) < 0 || (rc = events_start(s, e)) < 0)
 		goto fail;
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
@@ -703,8 +1245,11 @@ void rc_stop(struct rc_server *s)
 	if (s->mhd) {
 		MHD_quiesce_daemon(s->mhd);
 		wr_drain(s->d->writer);   /* answer what is queued */
-		MHD_stop_daemon(s->mhd);
 	}
+	events_stop(s);   /* no stream may stay suspended past this */
+	if (s->mhd)
+		MHD_stop_daemon(s->mhd);
+	events_free(&s->ev);
 	free(s->tls_cert);
 	free(s->tls_key);
 	cache_free(s->cache);

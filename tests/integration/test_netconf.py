@@ -190,6 +190,13 @@ def main():
              'dns: a zone naming a missing key is refused with its path', f'{tag} {path} {msg}')
         st, body = rc_client.get('/restconf/data/netd:dns?content=config')
         t.ok(st in (200, 404) and 'zone' not in str(body), 'dns: the refused edit left nothing behind', f'{st} {body}')
+        st, _ = rc_client.request('PUT', '/restconf/data/netd:dns', {'netd:dns': {'key': [
+            {'name': 'k1', 'secret': 'c2VjcmV0LXNlY3JldC1zZWNyZXQ='}]}})
+        flt = f'<dns xmlns="{NS}"/>'
+        x_ro = ro.get_config('running', filter=('subtree', flt)).data_xml
+        x_admin = a.get_config('running', filter=('subtree', flt)).data_xml
+        t.ok(st in (201, 204) and '<name>k1</name>' in x_ro and 'c2VjcmV0' not in x_ro and 'c2VjcmV0' in x_admin,
+             'a TSIG secret is shown to admins only (read-only users see the key without it)', f'{st} {x_ro}')
 
         # the netd RPCs
         reply = a.dispatch(to_ele(f'<allocate-address xmlns="{NS}"><network>lab</network><name>vip1</name></allocate-address>'))

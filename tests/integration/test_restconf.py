@@ -188,6 +188,10 @@ def rfc8040_basics(t, c):
     status, body = c.get('/restconf/data/ietf-yang-library:yang-library')
     mods = [m['name'] for m in body['ietf-yang-library:yang-library']['module-set'][0]['module']] if status == 200 else []
     t.ok('netd' in mods, 'ietf-yang-library lists the netd module', str(mods))
+    status, body = c.get('/restconf/operations')
+    ops = sorted(body.get('ietf-restconf:operations', {})) if status == 200 else []
+    t.ok(all(f'netd:{o}' in ops for o in ('allocate-address', 'rename-node', 'commit-deployment', 'dns-export')),
+         '/restconf/operations lists every netd RPC from the schema', str(ops))
     status, body = c.get('/restconf/data/netd:nodes/node=node0001?content=config')
     t.ok(status == 200 and 'address' not in body['netd:node'][0], 'content=config leaves out state')
     status, body = c.get('/restconf/data/netd:nodes/node=node0001?content=nonconfig')
