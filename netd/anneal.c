@@ -2781,8 +2781,14 @@ void anneal_committed(struct netd *d, const struct ops_touched *tc)
 	}
 	for (size_t i = 0; i < tc->n_nodes; i++)
 		note_touched(A, tc->nodes[i]);
-	if (tc->flags & OPS_T_ANNEAL)
+	if (tc->flags & OPS_T_ANNEAL) {
+		/* apply and persist a commit or retry before the RPC is answered
+		 * (this runs before the writer's done()), so that a GET right
+		 * after the answer already sees its effect */
 		A->requests_pending = true;
+		turn(A);
+		return;
+	}
 	kick(A);
 }
 

@@ -311,6 +311,9 @@ def test_failures(t, c, env):
         f.write('1')
     status, body = rpc(c, 'retry-node-role', deployment='fail')
     t.ok(status == 200 and body == {'netd:output': {'retried': 1}}, 'retry-node-role: retried 1', str(body))
+    now = deployment(c, 'fail') or {}
+    t.ok('counts' in now and now['counts']['error'] == 0 and now['state'] != 'error',
+         'a GET right after the retry answer no longer shows the node-role in error', str(now))
     d = wait_for(lambda: (lambda x: x if x and x.get('state') == 'active' else None)(deployment(c, 'fail')), 30)
     t.ok(d is not None, 'after the fix and the retry the deployment converges to active', str(deployment(c, 'fail')))
     nrs = node_roles(c, 'fail')
