@@ -835,6 +835,9 @@ static int parse_body(struct netd *d, struct ops_prep *p, const char *body, stru
 
 	if (!body || !body[0])
 		return fail_status(r, 400, "malformed-message", NETD_EINVAL, NULL, "%s", "the request needs a body");
+	if (yc_json_has_metadata(body))
+		return fail_status(r, 400, "malformed-message", NETD_EINVAL, NULL, "%s",
+				   "metadata annotations (\"@...\" members) are not accepted in request bodies");
 	if (!parent_xpath[0]) {
 		if (lyd_parse_data_mem(d->ly, body, LYD_JSON, popts, 0, &p->edit) != LY_SUCCESS)
 			return fail_ly(d, r);
@@ -1761,6 +1764,11 @@ static int rpc_input(struct netd *d, const char *name, const char *body, struct 
 	if (lyd_new_path(NULL, d->ly, path, NULL, 0, &rpc) != LY_SUCCESS)
 		return fail_status(r, 404, "invalid-value", NETD_ENOTFOUND, path, "%s", "no such operation");
 	if (body && body[strspn(body, " \t\r\n")]) {
+		if (yc_json_has_metadata(body)) {
+			lyd_free_all(rpc);
+			return fail_status(r, 400, "malformed-message", NETD_EINVAL, path, "%s",
+					   "metadata annotations (\"@...\" members) are not accepted in request bodies");
+		}
 		if (lyd_parse_data_mem(d->ly, body, LYD_JSON, LYD_PARSE_OPAQ | LYD_PARSE_ONLY, 0, &in) != LY_SUCCESS) {
 			lyd_free_all(rpc);
 			return fail_ly(d, r);

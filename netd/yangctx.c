@@ -283,3 +283,24 @@ int yc_add_netconf(struct ly_ctx *ctx, const char *dir, struct netd_err *e)
 	/* the compile made new compiled types with libyang's plugins */
 	return yc_wrap_prefixes(ctx, e);
 }
+
+bool yc_json_has_metadata(const char *json)
+{
+	const char *p = json, *str = NULL;   /* str: start of the last string's content */
+	while (p && *p) {
+		if (*p != '"') {
+			if (*p == ':' && str && *str == '@')
+				return true;   /* the last string was a member name */
+			if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+				str = NULL;
+			p++;
+			continue;
+		}
+		str = ++p;
+		while (*p && *p != '"')
+			p += (*p == '\\' && p[1]) ? 2 : 1;
+		if (*p)
+			p++;
+	}
+	return false;
+}

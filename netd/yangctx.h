@@ -3,6 +3,8 @@
 #ifndef NETD_YANGCTX_H
 #define NETD_YANGCTX_H
 
+#include <stdbool.h>
+
 #include <libyang/libyang.h>
 
 #include "core/err.h"
@@ -17,6 +19,14 @@ int yc_new(struct ly_ctx **out, struct netd_err *e);
  * newest revision wins), recompile and check prefixes again. Call before any
  * other thread uses @ctx. 0, or NETD_EINVAL naming the missing file. */
 int yc_add_netconf(struct ly_ctx *ctx, const char *dir, struct netd_err *e);
+
+/* True if the JSON text @json has an object member whose name starts with
+ * '@' (an RFC 7952 metadata annotation) anywhere.  netd accepts none in
+ * what clients send: libyang 2.1 crashes (a NULL read) on such a member at
+ * the top of data parsed under a parent node, and netd defines no
+ * annotations anyway.  A plain scan that respects strings and escapes; it
+ * does not validate the JSON (libyang does that next). */
+bool yc_json_has_metadata(const char *json);
 
 /* Copy libyang's last error for @ctx into @e with @code (typically
  * NETD_EINVAL): the message and the data path libyang reports. Returns @code. */

@@ -422,9 +422,35 @@ static void test_yanglib(void **state)
 	lyd_free_all(yl);
 }
 
+/* The guard against RFC 7952 annotations in client JSON (yangctx.h). */
+static void test_json_metadata(void **state)
+{
+	static const struct {
+		const char *json;
+		bool has;
+	} cases[] = {
+		{ "{\"@netd:network\":{},\"netd:network\":[]}", true },
+		{ "{\"netd:networks\":{\"@network\":{}}}", true },
+		{ "{ \"a\" : [ { \"@b\"\t:\n1 } ] }", true },
+		{ "{\"netd:network\":[{\"name\":\"a@b\"}]}", false },          /* '@' in a value */
+		{ "{\"netd:network\":[{\"name\":\"@x\"}]}", false },           /* a value starting with '@' */
+		{ "{\"k\":[\"@x\", \"@y\"]}", false },                          /* array items */
+		{ "{\"k\":\"say \\\"@x\\\": no\"}", false },               /* escaped quotes in a value */
+		{ "{\"k\\\"@x\":1}", false },                                   /* '@' inside a name, not first */
+		{ "", false },
+		{ "{\"@", false },                                                  /* cut short */
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if (yc_json_has_metadata(cases[i].json) != cases[i].has)
+			fail_msg("case %zu: %s", i, cases[i].json);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_metadata),
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_defaults_read),
 		cmocka_unit_test(test_network_state),
