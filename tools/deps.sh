@@ -15,7 +15,8 @@ knot knot-dnsutils bind9 bind9-dnsutils
 libnetconf2-dev libssh-dev libyuma-base python3-ncclient yangcli openssh-client
 qemu-system-x86 busybox-static cpio
 snmpd snmp snmptrapd smitools libsnmp-dev
-openipmi libfreeipmi-dev freeipmi-tools ipmitool"
+openipmi libfreeipmi-dev freeipmi-tools ipmitool
+netconfd netconfd-module-ietf-interfaces openssh-server"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
