@@ -25,7 +25,7 @@ demo: deps build
 	sh tools/demo.sh $(BUILD)
 
 demo-stop:
-	@if [ -f var/netd.pid ]; then kill "$$(cat var/netd.pid)" 2>/dev/null || true; rm -f var/netd.pid; echo "demo: netd stopped"; fi
+	@sh tools/demo-stop.sh
 
 # Unit tests and corpus replays in both builds; integration tests against
 # the ASan+UBSan build. Ends with the line "N passed, N failed".
