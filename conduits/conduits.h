@@ -98,6 +98,8 @@ struct cdt_nic {
 	bool link_up;               /* carrier */
 	uint32_t speed_class;       /* fastest supported speed, Mb/s; 0 = unknown */
 	uint32_t speed;             /* current speed, Mb/s; 0 = unknown / no link */
+	uint32_t supported;         /* supported speeds: bit k = cdt_link_speeds[k];
+				       0 = unknown (no link modes: veth, virtio) */
 	char pci[CDT_PCI_MAX];      /* PCI bus path "0000:03:00.1", "" = none */
 	char driver[CDT_DRIVER_MAX];
 };
@@ -112,6 +114,18 @@ int cdt_speed_parse(const char *text, uint32_t *out);
  * a known class ("2.5g"), "<n>g" for other whole Gb/s, "<n>m" otherwise,
  * "unknown speed" for 0.  Returns @buf. */
 const char *cdt_speed_print(uint32_t mbps, char *buf, size_t len);
+
+/* The speeds of the kernel's link modes (Mb/s, ascending): the classes
+ * above plus 20g and 56g.  Bit k of a supported-speeds mask (struct
+ * cdt_nic.supported) stands for cdt_link_speeds[k]. */
+#define CDT_LINK_SPEEDS 14
+extern const uint32_t cdt_link_speeds[CDT_LINK_SPEEDS];
+
+/* The mask bit of @mbps; 0 when @mbps is not a link speed. */
+uint32_t cdt_link_speed_bit(uint32_t mbps);
+
+/* The fastest speed (Mb/s) in @mask; 0 for an empty mask. */
+uint32_t cdt_link_speeds_max(uint32_t mask);
 
 /* ---- interface references ---- */
 
@@ -332,7 +346,10 @@ int cdt_conduits_disjoint_check(const struct cdt_conduit *const *cs, size_t n, s
  *   name, ifindex, MAC, MTU, operstate, carrier, master, kind  rtnetlink
  *   permanent MAC          IFLA_PERM_ADDRESS, else ETHTOOL_GPERMADDR
  *   speed                  /sys/class/net/<if>/speed (0 when down/unknown)
- *   speed class            fastest supported link mode (ETHTOOL_GLINKSETTINGS);
+ *   supported speeds       the speeds of the supported link modes
+ *                          (ETHTOOL_GLINKSETTINGS); none (0) without them
+ *                          (veth, virtio, no ethtool)
+ *   speed class            fastest supported link mode;
  *                          without supported modes (veth, virtio) the current
  *                          speed, else the driver's reported speed, else 0
  *   pci                    realpath of /sys/class/net/<if>/device: its last
@@ -395,19 +412,28 @@ struct cdt_inventory_record {
 	uint32_t mtu;               /* 0 = unknown */
 	const char *operstate;      /* cdt_operstate_parse() names; NULL = "unknown" */
 	bool link_up;
-	const char *speed_class;    /* speed token ("10g"); NULL = unknown */
-	const char *speed;          /* current speed token; NULL = unknown */
+	const char *speed_class;    /* speed token ("10g"); NULL = @class_mbps */
+	const char *speed;          /* current speed token; NULL = @speed_mbps */
+	uint32_t class_mbps;        /* the class in Mb/s, any value (a 20g NIC has no
+				       token); used when @speed_class is NULL; 0 = unknown */
+	uint32_t speed_mbps;        /* used when @speed is NULL; 0 = unknown */
+	const uint32_t *supported;  /* supported speeds, Mb/s, each in cdt_link_speeds */
+	size_t n_supported;         /* 0 = not stated (see cdt_inventory_from_records) */
 	const char *pci;            /* "0000:03:00.1"; NULL = none */
 	const char *driver;         /* NULL = none; cut beyond CDT_DRIVER_MAX - 1 */
 };
 
-/* Turn @recs[0..n) into an inventory, in record order.  Returns 0 with
+/* Turn @recs[0..n) into an inventory, in record order.  Speeds settle:
+ * a record without supported speeds supports its class alone (when the
+ * class is a link speed; an inventory file rarely lists link modes), one
+ * without a class gets the fastest supported speed.  Returns 0 with
  * *@out (malloc'd, free(); NULL for n 0) and *@n_out; NETD_EINVAL with path
  * /inventory/nic[name='eth0']/<field> (or nic[N] when the name is bad) and
  * the reason: missing or bad name or MAC, bad PCI path, unknown operstate or
- * speed token, duplicate name, ifindex, permanent MAC or PCI path (current
- * MACs may repeat: bond members share one); NETD_ETOOBIG beyond
- * CDT_INVENTORY_MAX; -ENOMEM.  Outputs untouched on failure. */
+ * speed token, a supported speed that is no link speed, a class that is not
+ * the fastest supported speed, duplicate name, ifindex, permanent MAC or PCI
+ * path (current MACs may repeat: bond members share one); NETD_ETOOBIG
+ * beyond CDT_INVENTORY_MAX; -ENOMEM.  Outputs untouched on failure. */
 int cdt_inventory_from_records(const struct cdt_inventory_record *recs, size_t n, struct cdt_nic **out,
 			       size_t *n_out, struct netd_err *e);
 

@@ -69,6 +69,11 @@ int cdt_inv_parse_link(const void *payload, size_t len, struct cdt_inv_link *out
  * when none with a speed is set. */
 uint32_t cdt_inv_modes_class(const uint32_t *modes, size_t nwords);
 
+/* The speeds of the link modes set in @modes[0..nwords), as a
+ * supported-speeds mask (bit k = cdt_link_speeds[k]); 0 when none with a
+ * speed is set.  cdt_link_speeds_max() of it is cdt_inv_modes_class(). */
+uint32_t cdt_inv_modes_speeds(const uint32_t *modes, size_t nwords);
+
 /* Contents of a sysfs speed file ("10000\n") -> Mb/s.  Returns 0 with
  * *@out = speed, or *@out = 0 for the kernel's unknown markers ("-1",
  * "4294967295", "unknown", "0"); NETD_EINVAL for other text (*@out

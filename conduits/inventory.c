@@ -3,8 +3,9 @@
  *
  * Layout (top to bottom):
  *   1. pure conversions: operstate names, sysfs speed text, link-mode
- *      bitmaps -> speed class, device paths -> PCI bus path, and the
- *      RTM_NEWLINK parser (nla_policy tables; no sockets);
+ *      bitmaps -> supported speeds and speed class, device paths -> PCI
+ *      bus path, and the RTM_NEWLINK parser (nla_policy tables; no
+ *      sockets);
  *   2. records -> struct cdt_nic (inventory files, mapped by the caller);
  *   3. cdt_inv_collect(): the logic, over an ops table (inv_int.h);
  *   4. the real ops: one libnl route socket for the link dump, one datagram
@@ -188,15 +189,40 @@ static const struct {
 	{ ETHTOOL_LINK_MODE_400000baseSR8_Full_BIT, 400000 },
 };
 
-uint32_t cdt_inv_modes_class(const uint32_t *modes, size_t nwords)
+const uint32_t cdt_link_speeds[CDT_LINK_SPEEDS] = { 10, 100, 1000, 2500, 5000, 10000, 20000,
+						   25000, 40000, 50000, 56000, 100000, 200000, 400000 };
+
+uint32_t cdt_link_speed_bit(uint32_t mbps)
+{
+	for (unsigned k = 0; k < CDT_LINK_SPEEDS; k++)
+		if (cdt_link_speeds[k] == mbps)
+			return 1u << k;
+	return 0;
+}
+
+uint32_t cdt_link_speeds_max(uint32_t mask)
 {
 	uint32_t best = 0;
+	for (unsigned k = 0; k < CDT_LINK_SPEEDS; k++)
+		if (mask >> k & 1u)
+			best = cdt_link_speeds[k];
+	return best;
+}
+
+uint32_t cdt_inv_modes_speeds(const uint32_t *modes, size_t nwords)
+{
+	uint32_t mask = 0;
 	for (size_t i = 0; i < sizeof mode_speeds / sizeof mode_speeds[0]; i++) {
 		size_t w = mode_speeds[i].bit / 32u, b = mode_speeds[i].bit % 32u;
-		if (w < nwords && (modes[w] >> b & 1u) && mode_speeds[i].mbps > best)
-			best = mode_speeds[i].mbps;
+		if (w < nwords && (modes[w] >> b & 1u))
+			mask |= cdt_link_speed_bit(mode_speeds[i].mbps);
 	}
-	return best;
+	return mask;
+}
+
+uint32_t cdt_inv_modes_class(const uint32_t *modes, size_t nwords)
+{
+	return cdt_link_speeds_max(cdt_inv_modes_speeds(modes, nwords));
 }
 
 uint32_t cdt_inv_class(uint32_t modes_class, uint32_t cur_speed, uint32_t drv_speed)
@@ -388,16 +414,48 @@ int cdt_inv_parse_link(const void *payload, size_t len, struct cdt_inv_link *out
  * 2. Records (inventory files)
  * ====================================================================== */
 
+static const char *rec_path(char *path, size_t len, const char *name, size_t i, const char *field)
+{
+	char key[CDT_QUOTE_MAX + 8];
+	if (name && ifname_valid(name))
+		snprintf(path, len, INV_PATH_ROOT "/nic[name=%s]/%s", netd_path_key(name, key, sizeof key), field);
+	else
+		snprintf(path, len, INV_PATH_ROOT "/nic[%zu]/%s", i + 1, field);
+	return path;
+}
+
 static int rec_err(struct netd_err *e, const char *name, size_t i, const char *field, const char *fmt,
 		   const char *val)
 {
-	char path[NETD_ERR_PATH_MAX], key[CDT_QUOTE_MAX + 8], q[CDT_QUOTE_MAX];
-	if (name && ifname_valid(name))
-		snprintf(path, sizeof path, INV_PATH_ROOT "/nic[name=%s]/%s", netd_path_key(name, key, sizeof key),
-			 field);
-	else
-		snprintf(path, sizeof path, INV_PATH_ROOT "/nic[%zu]/%s", i + 1, field);
-	return netd_err_set(e, NETD_EINVAL, path, fmt, val ? cdt_quote(val, q, sizeof q) : "");
+	char path[NETD_ERR_PATH_MAX], q[CDT_QUOTE_MAX];
+	return netd_err_set(e, NETD_EINVAL, rec_path(path, sizeof path, name, i, field), fmt,
+			    val ? cdt_quote(val, q, sizeof q) : "");
+}
+
+/* Supported speeds of @r into @n, then class and supported speeds agree
+ * (see cdt_inventory_from_records). */
+static int record_speeds(const struct cdt_inventory_record *r, size_t i, struct cdt_nic *n, struct netd_err *e)
+{
+	char path[NETD_ERR_PATH_MAX];
+	for (size_t k = 0; k < r->n_supported; k++) {
+		uint32_t bit = cdt_link_speed_bit(r->supported[k]);
+		if (!bit)
+			return netd_err_set(e, NETD_EINVAL, rec_path(path, sizeof path, r->name, i, "supported-speed"),
+					    "NIC %s: %u Mb/s is not the speed of a link mode (10, 100, 1000, 2500, "
+					    "5000, 10000, 20000, 25000, 40000, 50000, 56000, 100000, 200000, 400000)",
+					    r->name, r->supported[k]);
+		n->supported |= bit;
+	}
+	uint32_t fastest = cdt_link_speeds_max(n->supported);
+	if (!n->supported)
+		n->supported = cdt_link_speed_bit(n->speed_class);
+	else if (!n->speed_class)
+		n->speed_class = fastest;
+	else if (n->speed_class != fastest)
+		return netd_err_set(e, NETD_EINVAL, rec_path(path, sizeof path, r->name, i, "speed-class"),
+				    "NIC %s: speed class %u Mb/s is not its fastest supported speed (%u Mb/s)", r->name,
+				    n->speed_class, fastest);
+	return 0;
 }
 
 static int mac_text(const char *text, uint8_t mac[6])
@@ -432,10 +490,15 @@ static int record_to_nic(const struct cdt_inventory_record *r, size_t i, struct 
 	if (r->operstate && cdt_operstate_parse(r->operstate, &n->operstate) < 0)
 		return rec_err(e, nm, i, "operstate", "unknown operstate \"%s\"", r->operstate);
 	n->link_up = r->link_up;
+	n->speed_class = r->class_mbps;
+	n->speed = r->speed_mbps;
 	if (r->speed_class && cdt_speed_parse(r->speed_class, &n->speed_class) < 0)
 		return rec_err(e, nm, i, "speed-class", "unknown speed \"%s\"", r->speed_class);
 	if (r->speed && cdt_speed_parse(r->speed, &n->speed) < 0)
 		return rec_err(e, nm, i, "speed", "unknown speed \"%s\"", r->speed);
+	int rc = record_speeds(r, i, n, e);
+	if (rc < 0)
+		return rc;
 	if (r->pci) {
 		size_t len = strlen(r->pci);
 		if (len >= sizeof n->pci || !is_pci_path(r->pci, len))
@@ -534,19 +597,24 @@ static int by_ifindex(const void *pa, const void *pb)
 	return (a->nic.ifindex > b->nic.ifindex) - (a->nic.ifindex < b->nic.ifindex);
 }
 
-/* Speed, class and (without IFLA_PERM_ADDRESS) the permanent MAC. */
+/* Speed, supported speeds, class and (without IFLA_PERM_ADDRESS) the
+ * permanent MAC.  Supported speeds come from the link modes only: a NIC
+ * without them (veth, virtio) keeps none, its class comes from a speed. */
 static void enrich_speed(const struct cdt_inv_ops *ops, void *ctx, bool ethtool, struct cdt_nic *nic)
 {
 	char text[64];
 	uint32_t cur = 0, drv = 0, mcls = 0;
+	nic->supported = 0;
 	if (ops->sysfs_read(ctx, nic->name, "speed", text, sizeof text) == 0)
 		(void)cdt_inv_speed_parse(text, &cur);   /* garbage stays unknown */
 	if (ethtool) {
 		uint32_t modes[CDT_INV_MODE_WORDS] = { 0 };
-		if (ops->link_modes(ctx, nic->name, modes, &drv) == 0)
-			mcls = cdt_inv_modes_class(modes, CDT_INV_MODE_WORDS);
-		else
+		if (ops->link_modes(ctx, nic->name, modes, &drv) == 0) {
+			nic->supported = cdt_inv_modes_speeds(modes, CDT_INV_MODE_WORDS);
+			mcls = cdt_link_speeds_max(nic->supported);
+		} else {
 			drv = 0;
+		}
 		uint8_t mac[6];
 		if (!nic->has_perm_mac && ops->perm_addr(ctx, nic->name, mac) == 0 && !mac_zero(mac)) {
 			memcpy(nic->perm_mac, mac, 6);

@@ -351,8 +351,17 @@ static int inventory_override(struct ag *a, const struct cdt_inv_link *links, si
 			break;
 		}
 		struct cdt_nic k = l->nic;
+		/* the file's speeds replace the kernel's as a whole: a class
+		 * stated alone brings its supported speed along, supported
+		 * speeds stated alone their fastest as the class */
+		if (n->supported)
+			k.supported = n->supported;
+		else if (n->speed_class)
+			k.supported = cdt_link_speed_bit(n->speed_class);
 		if (n->speed_class)
 			k.speed_class = n->speed_class;
+		else if (n->supported)
+			k.speed_class = cdt_link_speeds_max(n->supported);
 		if (n->speed)
 			k.speed = n->speed;
 		if (n->pci[0])
@@ -969,6 +978,11 @@ static int run_once(struct ag *a, struct ag_out *o)
 	if (ch.n == 0) {
 		o->result = "unchanged";
 		goto out;
+	}
+	for (size_t i = 0; i < ch.n; i++) {   /* conduit-report carries the count: the list is logged here */
+		char t[512];
+		log_info("agent %s: generation %llu, change %zu/%zu: %s", a->o.node, (unsigned long long)o->gen, i + 1,
+			 ch.n, cdt_change_print(&ch.v[i], t, sizeof t));
 	}
 	struct addr mg[2];
 	size_t n_mg = mgmt_addrs(a, &m, mg);

@@ -8,8 +8,15 @@
  * (report-inventory), fetch the plan (conduit-plan), compare it with the
  * node's actual state (cdt_actual_read + cdt_diff), apply it all or nothing
  * (cdt_apply; a second run makes zero changes) and report the outcome
- * (conduit-report).  With --watch S it runs again every S seconds until
- * SIGTERM or SIGINT.
+ * (conduit-report; the changes are counted there and listed in the agent's
+ * log, one info line each).  With --watch S it runs again every S seconds
+ * until SIGTERM or SIGINT.
+ *
+ * The annealer's conduits jig (netd/cdtd.h) waits for this agent: a run for
+ * the node ends with the first report, after the run began, for a plan at
+ * least as new as the one the next conduit-plan hands out.  Nothing tells a
+ * watching agent that a run waits, so the latency is up to the watch
+ * interval plus one run: keep S well below the role's timeout.
  *
  * Commit-confirm (decisions.md D25).  When a change touches the management
  * path — a device that carries the node's management address (the plan's
@@ -27,8 +34,10 @@
  *
  * Lab and test options: --inventory-file F reports the NICs F names (its
  * format is report-inventory's, {"netd:inventory":{...}}) with the kernel's
- * facts, but F's speed-class, speed, PCI path, driver and product name
- * where it states them (veth NICs all report 10g); --vlan-as-macvlan
+ * facts, but F's speed-class, supported-speed, speed, PCI path, driver and
+ * product name where it states them (veth NICs all report 10g and no link
+ * modes; a class stated alone brings its supported speed along, as netd
+ * does for any report without supported speeds); --vlan-as-macvlan
  * applies VLANs as macvlans of the same name, for kernels without 802.1Q.
  *
  * Exit status: 0 unchanged, applied or confirmed; 1 failed or rolled back;

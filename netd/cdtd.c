@@ -10,6 +10,10 @@
  * The library names rules by position ("rule[2]") and the reference list
  * "if-list"; the model keys rules by name and calls the list "interface",
  * so library paths are rewritten before they reach a client.
+ *
+ * The annealer's conduits jig is at the end (see "the conduits jig"): its
+ * requests are bound and answered inside the RPCs' transactions, its runs
+ * finished after the commit.
  */
 #include "netd/cdtd.h"
 
@@ -20,8 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "annealer/jig.h"
 #include "conduits/conduits.h"
 #include "core/log.h"
+#include "core/loop.h"
+#include "netd/anneal.h"
 #include "netd/cdtjson.h"
 #include "netd/yangctx.h"
 #include "netd/yangmap.h"
@@ -33,15 +40,19 @@ static struct {
 	bool open;
 	store_tbl inv;      /* node -> {"netd:inventory":{...}} */
 	store_tbl state;    /* node -> {"netd:conduit-state":{...}} */
+	store_tbl want;     /* node -> the conduits jig's request (see "the conduits jig") */
 } T;
+
+static int jig_start_service(struct netd *d, struct netd_err *e);
 
 int cdtd_start(struct netd *d, struct netd_err *e)
 {
 	int rc;
-	if ((rc = store_table(d->store, "cdt_inv", &T.inv)) < 0 || (rc = store_table(d->store, "cdt_state", &T.state)) < 0)
+	if ((rc = store_table(d->store, "cdt_inv", &T.inv)) < 0 || (rc = store_table(d->store, "cdt_state", &T.state)) < 0 ||
+	    (rc = store_table(d->store, "cdt_want", &T.want)) < 0)
 		return netd_err_set(e, rc, NULL, "conduits: store tables: %s", netd_strerror(rc));
 	T.open = true;
-	return 0;
+	return jig_start_service(d, e);
 }
 
 /* ------------------------------------------------------------- helpers */
@@ -519,14 +530,16 @@ int cdtd_txn(struct netd *d, struct store_txn *t, const struct ops_touched *tc, 
 			return fail_e(r, &e, rc);
 	}
 	if ((tc->flags & OPS_T_RENAME) && tc->n_nodes >= 2) {
-		for (int i = 0; i < 2 && rc == 0; i++)
-			rc = move_record(t, i ? T.state : T.inv, tc->nodes[0], tc->nodes[1]);
+		const store_tbl tbls[3] = { T.inv, T.state, T.want };
+		for (int i = 0; i < 3 && rc == 0; i++)
+			rc = move_record(t, tbls[i], tc->nodes[0], tc->nodes[1]);
 	}
 	for (size_t i = 0; i < tc->n_nodes && rc == 0; i++) {
 		if (node_exists(d, t, tc->nodes[i]))
 			continue;
 		rc = drop_record(t, T.inv, tc->nodes[i]);
 		rc = rc ? rc : drop_record(t, T.state, tc->nodes[i]);
+		rc = rc ? rc : drop_record(t, T.want, tc->nodes[i]);
 	}
 	if (rc < 0)
 		return ops_fail(r, 500, "operation-failed", rc, NULL, "conduit records: %s", netd_strerror(rc));
@@ -829,6 +842,12 @@ static int nctx_resolve(struct nctx *x, struct netd_err *e)
 	return x->why.oom ? -ENOMEM : rc;
 }
 
+/* The conduits jig's side of the RPCs (below). */
+static int want_bind(struct store_txn *t, const char *node, uint64_t gen);
+static int want_answer(struct store_txn *t, const char *node, const char *result, uint64_t gen, const char *changes,
+		       const char *error);
+static void jig_plan_failed(const char *node);
+
 /* ---------------------------------------------------------------- RPCs */
 
 static int rpc_report_inventory(struct netd *d, struct store_txn *t, struct ops_prep *p, const struct lyd_node *rpc,
@@ -998,6 +1017,9 @@ static int rpc_plan(struct netd *d, struct store_txn *t, struct ops_prep *p, con
 		rc = cdtj_plan_print(d->ly, &plan, &m, &json, &e);
 	}
 	rc = rc ? rc : remember_plan(d, t, node, &plan, &m, json, now, &gen, &e);
+	rc = rc ? rc : want_bind(t, node, gen);
+	if (rc < 0 && rc != NETD_EMAPFULL)
+		jig_plan_failed(node);
 	snprintf(num, sizeof num, "%llu", (unsigned long long)gen);
 	rc = rc ? rc : ops_rpc_set_output(p, "generation", num);
 	rc = rc ? rc : ops_rpc_set_output(p, "plan", json);
@@ -1037,6 +1059,7 @@ static int rpc_report(struct netd *d, struct store_txn *t, const struct lyd_node
 	}
 	rc = rc ? rc : nstate_save(t, node, &s);
 	nstate_free(&s);
+	rc = rc ? rc : want_answer(t, node, result, gen ? strtoull(gen, NULL, 10) : 0, changes, err);
 	if (rc < 0)
 		return ops_fail(r, 500, "operation-failed", rc, NULL, "node %s: conduit-state: %s", node, netd_strerror(rc));
 	if (!strcmp(result, "failed") || !strcmp(result, "rolled-back"))
@@ -1079,6 +1102,471 @@ static int rpc_confirm(struct netd *d, struct store_txn *t, struct ops_prep *p, 
 	log_info("node %s: change on the management path confirmed (deadline %s)", node, dl);
 	r->status = 200;
 	return 0;
+}
+
+/* ------------------------------------------------------ the conduits jig
+ *
+ * A run for node N asks N's agent to apply N's current plan and waits for
+ * the agent's conduit-report.  The request lives in table "cdt_want"
+ * (node -> text), written outside the writer by the run's start and inside
+ * the writer's transactions by the RPCs:
+ *   "R <gen>"    requested; <gen> is the plan generation the first
+ *                conduit-plan after the request handed out (0: none yet);
+ *   "A <gen> <reported-gen> <changes> <result>\n<error>"
+ *                answered: a report that settles the request, written in
+ *                the report's transaction.
+ * A report settles the request when its result is final (not
+ * pending-confirm) and its generation is at least the bound one, or when
+ * it is a failure without a generation (the agent got no plan) after a
+ * conduit-plan of the node failed since the request.  Generations name
+ * plan contents, so a report for the bound generation says the node has
+ * the plan asked for, even if the agent fetched it just before the run.
+ *
+ * The runs themselves are memory (loop thread): when a report's
+ * transaction wrote an answer, a loop_wake runs after the commit (the
+ * writer commits before its callback returns), reads the answer from the
+ * store and finishes the node's runs; an answer whose transaction rolled
+ * back is never seen.  A run without an answer fails at the role's
+ * timeout.  An agent in --watch mode fetches the plan at its next run, so
+ * the latency is its watch interval plus one run.
+ */
+
+#define JIG_SUMMARY_MAX 1024
+
+struct cw_run {
+	struct cw_run *next;
+	struct ann_jigs *J;
+	struct ann_jig_run *run;
+	struct loop_timer *timer;
+	char node[MODEL_NAME_MAX];
+	uint32_t timeout_s;
+	bool plan_failed;           /* a conduit-plan of the node failed since the request */
+	bool check;                 /* an answer may be in the store */
+	bool done;                  /* answered: finish with ok, summary, log */
+	bool ok;
+	char *summary, *log;
+};
+
+static struct {
+	struct netd *d;
+	struct loop_wake *wake;
+	struct cw_run *runs;
+} CJ;
+
+static void cw_free(struct cw_run *w)
+{
+	if (!w)
+		return;
+	loop_timer_del(CJ.d->loop, w->timer);
+	free(w->summary);
+	free(w->log);
+	free(w);
+}
+
+static void cw_unlink(struct cw_run *w)
+{
+	for (struct cw_run **p = &CJ.runs; *p; p = &(*p)->next) {
+		if (*p == w) {
+			*p = w->next;
+			w->next = NULL;
+			return;
+		}
+	}
+}
+
+/* End @w's run (unlinked first: done() may start runs of this jig). */
+static void cw_finish(struct cw_run *w, bool ok, const char *summary, const char *log)
+{
+	struct ann_jigs *J = w->J;
+	struct ann_jig_run *run = w->run;
+	cw_unlink(w);
+	ann_jig_run_set_data(run, NULL);
+	loop_timer_del(CJ.d->loop, w->timer);
+	w->timer = NULL;
+	log_info("node %s: conduits jig %s: %s", w->node, ok ? "done" : "failed", summary);
+	ann_jig_finish(J, run, ok, summary, log);
+	cw_free(w);
+}
+
+/* The request record of @node: kind 'R' or 'A' (0: none), the bound
+ * generation and, for 'A', the report.  @error points into @v. */
+struct want {
+	char kind;
+	uint64_t bound, gen;
+	unsigned long changes;
+	char result[24];
+	const char *error;
+};
+
+static void want_parse(const char *v, size_t n, char *buf, size_t len, struct want *w)
+{
+	unsigned long long b = 0, g = 0;
+	memset(w, 0, sizeof *w);
+	snprintf(buf, len, "%.*s", (int)n, v);
+	w->error = "";
+	if (buf[0] == 'R' && sscanf(buf, "R %llu", &b) == 1) {
+		w->kind = 'R';
+		w->bound = b;
+	} else if (buf[0] == 'A' && sscanf(buf, "A %llu %llu %lu %23s", &b, &g, &w->changes, w->result) == 4) {
+		w->kind = 'A';
+		w->bound = b;
+		w->gen = g;
+		const char *nl = strchr(buf, '\n');
+		w->error = nl ? nl + 1 : "";
+	}
+}
+
+static int want_get(struct store_txn *t, const char *node, char *buf, size_t len, struct want *w)
+{
+	struct store_val v;
+	int rc = store_get(t, T.want, node, strlen(node), &v);
+	memset(w, 0, sizeof *w);
+	w->error = "";
+	if (rc == NETD_ENOTFOUND)
+		return 0;
+	if (rc == 0)
+		want_parse(v.p, v.n, buf, len, w);
+	return rc;
+}
+
+static int want_put(struct store_txn *t, const char *node, const char *text)
+{
+	return store_put(t, T.want, node, strlen(node), text, strlen(text));
+}
+
+/* conduit-plan handed out @gen: it binds a request still unbound. */
+static int want_bind(struct store_txn *t, const char *node, uint64_t gen)
+{
+	char buf[64], text[32];
+	struct want w;
+	int rc = want_get(t, node, buf, sizeof buf, &w);
+	if (rc < 0 || w.kind != 'R' || w.bound || !gen)
+		return rc;
+	snprintf(text, sizeof text, "R %llu", (unsigned long long)gen);
+	log_info("node %s: conduits jig: plan generation %llu requested", node, (unsigned long long)gen);
+	return want_put(t, node, text);
+}
+
+static void jig_plan_failed(const char *node)
+{
+	for (struct cw_run *w = CJ.runs; w; w = w->next)
+		if (!strcmp(w->node, node))
+			w->plan_failed = true;
+}
+
+static bool node_plan_failed(const char *node)
+{
+	for (struct cw_run *w = CJ.runs; w; w = w->next)
+		if (!strcmp(w->node, node) && w->plan_failed)
+			return true;
+	return false;
+}
+
+/* conduit-report: answer the request when the report settles it. */
+static int want_answer(struct store_txn *t, const char *node, const char *result, uint64_t gen, const char *changes,
+		       const char *error)
+{
+	char buf[64];
+	struct want w;
+	int rc = want_get(t, node, buf, sizeof buf, &w);
+	bool bad = !strcmp(result, "failed") || !strcmp(result, "rolled-back");
+	if (rc < 0 || w.kind != 'R' || !strcmp(result, "pending-confirm"))
+		return rc;
+	if (!((w.bound && gen >= w.bound) || (bad && !gen && node_plan_failed(node))))
+		return 0;
+	char *text = NULL;
+	if (asprintf(&text, "A %llu %llu %lu %s\n%s", (unsigned long long)w.bound, (unsigned long long)gen,
+		     changes ? strtoul(changes, NULL, 10) : 0ul, result, error ? error : "") < 0)
+		return -ENOMEM;
+	rc = want_put(t, node, text);
+	free(text);
+	for (struct cw_run *x = CJ.runs; rc == 0 && x; x = x->next)
+		if (!strcmp(x->node, node))
+			x->check = true;
+	if (rc == 0 && CJ.wake)
+		loop_wake(CJ.wake);   /* runs after this batch's commit */
+	return rc;
+}
+
+/* @s on one line, cut to JIG_SUMMARY_MAX bytes. */
+static char *one_line(const char *s)
+{
+	char *o = strndup(s ? s : "", JIG_SUMMARY_MAX - 1);
+	for (char *p = o; p && *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	return o;
+}
+
+/* @msg without a leading "node @node: ". */
+static const char *skip_node(const char *msg, const char *node)
+{
+	size_t n = strlen(node);
+	return !strncmp(msg, "node ", 5) && !strncmp(msg + 5, node, n) && !strncmp(msg + 5 + n, ": ", 2) ? msg + 7 + n
+													   : msg;
+}
+
+/* The plan in @st (a conduit-state container) as lines. */
+static void plan_lines(struct text *w, const struct lyd_node *st, const char *node)
+{
+	struct cdt_plan p = { 0 };
+	struct netd_err e = { 0 };
+	char a[PREFIX_STRLEN], b[ADDR_STRLEN];
+	const struct lyd_node *pl = child(st, "plan");
+	if (!pl || cdtj_plan_from_lyd(pl, node, &p, NULL, &e) < 0) {
+		text_add(w, "  (no plan stored%s%s)\n", e.msg[0] ? ": " : "", e.msg);
+		return;
+	}
+	for (size_t i = 0; i < p.n_devs; i++) {
+		const struct cdt_dev *d = &p.devs[i];
+		static const char *const kinds[] = { "?", "nic", "bond", "vlan", "macvlan", "bridge", "other" };
+		text_add(w, "  device %s %s", d->name, d->kind < 7 ? kinds[d->kind] : "?");
+		if (d->kind == CDT_DEV_VLAN)
+			text_add(w, " %u", d->vlan_id);
+		if (d->lower[0])
+			text_add(w, " on %s", d->lower);
+		if (d->master[0])
+			text_add(w, " in %s", d->master);
+		if (d->mtu)
+			text_add(w, " mtu %u", d->mtu);
+		text_add(w, "%s%s%s%s%s\n", d->conduit[0] ? " (" : "", d->conduit, d->network[0] ? "/" : "", d->network,
+			 d->conduit[0] ? ")" : "");
+	}
+	for (size_t i = 0; i < p.n_addrs; i++)
+		text_add(w, "  address %s/%u on %s\n", addr_print(&p.addrs[i].a, b, sizeof b), p.addrs[i].plen,
+			 p.addrs[i].dev);
+	for (size_t i = 0; i < p.n_routes; i++) {
+		const struct cdt_proute *r = &p.routes[i];
+		text_add(w, "  route %s", prefix_print(&r->dst, a, sizeof a));
+		if (r->has_gw)
+			text_add(w, " via %s", addr_print(&r->gw, b, sizeof b));
+		text_add(w, " dev %s\n", r->dev);
+	}
+	cdt_plan_clear(&p);
+}
+
+/* The node's stored conduit-state as a tree (NULL: none). */
+static struct lyd_node *state_tree(struct store_txn *t, const char *node, struct lyd_node **st)
+{
+	struct nstate s;
+	*st = NULL;
+	if (nstate_load(CJ.d, t, node, &s) < 0)
+		return NULL;
+	*st = s.st;
+	return s.tree;
+}
+
+/* An answered request of @node: every run of the node gets its outcome.
+ * true when there was one. */
+static bool settle_node(const char *node)
+{
+	struct store_txn *t = NULL;
+	struct want w;
+	char buf[NETD_ERR_MSG_MAX + 512], gen[24];
+	if (store_read_begin(CJ.d->store, &t) < 0)
+		return false;
+	if (want_get(t, node, buf, sizeof buf, &w) < 0 || w.kind != 'A') {
+		store_read_end(t);
+		return false;
+	}
+	struct lyd_node *st = NULL, *tree = state_tree(t, node, &st);
+	struct text sum = { 0 }, log = { 0 };
+	bool ok = strcmp(w.result, "failed") && strcmp(w.result, "rolled-back");
+	const char *at = st ? leaf(child(st, "last-apply"), "at") : NULL;
+	snprintf(gen, sizeof gen, "%llu", (unsigned long long)w.gen);
+	if (ok)
+		text_add(&sum, "node %s: %s (generation %s, %lu change%s)", node, w.result, gen, w.changes,
+			 w.changes == 1 ? "" : "s");
+	else if (!strcmp(w.result, "rolled-back"))
+		text_add(&sum, "node %s: rolled back: %s", node, skip_node(w.error, node));
+	else
+		text_add(&sum, "%s", w.error[0] ? w.error : "the agent reported a failure without a reason");
+	text_add(&log, "node %s's agent reported %s for plan generation %s", node, w.result, w.gen ? gen : "none");
+	if (ok)
+		text_add(&log, " (%lu change%s)", w.changes, w.changes == 1 ? "" : "s");
+	text_add(&log, "%s%s; ", at ? " at " : "", at ? at : "");
+	if (w.bound)
+		text_add(&log, "generation %llu was asked for\n", (unsigned long long)w.bound);
+	else
+		text_add(&log, "no plan could be handed out since the run began\n");
+	if (!ok)
+		text_add(&log, "%s\n", w.error);
+	else if (st && w.gen == strtoull(leaf(st, "plan-generation") ? leaf(st, "plan-generation") : "0", NULL, 10)) {
+		text_add(&log, "the node's conduits as planned in generation %s:\n", gen);
+		plan_lines(&log, st, node);
+	}
+	lyd_free_all(tree);
+	store_read_end(t);
+	for (struct cw_run *x = CJ.runs; x; x = x->next) {
+		if (strcmp(x->node, node) || x->done)
+			continue;
+		x->check = false;
+		x->done = true;
+		x->ok = ok;
+		x->summary = one_line(sum.s);
+		x->log = strdup(log.s ? log.s : "");
+	}
+	free(sum.s);
+	free(log.s);
+	return true;
+}
+
+static int drop_answers(struct store_txn *t, void *arg)
+{
+	char (*nodes)[MODEL_NAME_MAX] = arg;
+	for (size_t i = 0; nodes[i][0]; i++) {
+		struct store_val v;
+		int rc = store_get(t, T.want, nodes[i], strlen(nodes[i]), &v);
+		if (rc == 0 && v.n && ((const char *)v.p)[0] == 'A')
+			rc = store_del(t, T.want, nodes[i], strlen(nodes[i]));
+		if (rc < 0 && rc != NETD_ENOTFOUND)
+			return rc;
+	}
+	return 0;
+}
+
+/* After a commit that answered requests: finish the runs answered. */
+static void on_wake(struct loop *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	size_t n = 0;
+	for (struct cw_run *x = CJ.runs; x; x = x->next)
+		n++;
+	char (*nodes)[MODEL_NAME_MAX] = calloc(n + 1, sizeof *nodes);
+	size_t k = 0;
+	for (struct cw_run *x = CJ.runs; nodes && x; x = x->next) {
+		if (!x->check)
+			continue;
+		bool seen = false;
+		for (size_t i = 0; i < k; i++)
+			seen |= !strcmp(nodes[i], x->node);
+		if (!seen && settle_node(x->node))
+			snprintf(nodes[k++], MODEL_NAME_MAX, "%s", x->node);
+		x->check = false;
+	}
+	if (k) {
+		int rc = store_update(CJ.d->store, drop_answers, nodes);
+		if (rc < 0)
+			log_warn("conduits jig: cannot drop answered requests: %s", netd_strerror(rc));
+	}
+	free(nodes);
+	/* finish: done() may start runs (prepended) or finish nothing of ours */
+	for (;;) {
+		struct cw_run *x = CJ.runs;
+		while (x && !x->done)
+			x = x->next;
+		if (!x)
+			break;
+		char *sum = x->summary, *log = x->log;
+		x->summary = x->log = NULL;
+		cw_finish(x, x->ok, sum ? sum : "", log ? log : "");
+		free(sum);
+		free(log);
+	}
+}
+
+static void on_timeout(struct loop *l, void *arg)
+{
+	(void)l;
+	struct cw_run *w = arg;
+	struct store_txn *t = NULL;
+	struct text sum = { 0 }, log = { 0 };
+	char buf[NETD_ERR_MSG_MAX + 512];
+	struct want r;
+	if (!w->done && settle_node(w->node) && CJ.wake)
+		loop_wake(CJ.wake);   /* answered in a commit whose wake has not run yet */
+	if (w->done)
+		return;   /* answered: on_wake finishes it */
+	text_add(&sum, "no report from %s's agent within %u s: is `netd --agent --node %s --watch` running?", w->node,
+		 w->timeout_s, w->node);
+	if (store_read_begin(CJ.d->store, &t) == 0 && want_get(t, w->node, buf, sizeof buf, &r) == 0) {
+		struct lyd_node *st = NULL, *tree = state_tree(t, w->node, &st);
+		const struct lyd_node *la = child(st, "last-apply");
+		if (r.kind == 'R' && r.bound)
+			text_add(&log, "plan generation %llu was handed out after the run began; no final report for "
+				 "it arrived\n", (unsigned long long)r.bound);
+		else
+			text_add(&log, "no plan was handed out to %s since the run began\n", w->node);
+		if (la && leaf(la, "result"))
+			text_add(&log, "last report: %s, generation %s, at %s%s%s\n", leaf(la, "result"),
+				 leaf(la, "generation") ? leaf(la, "generation") : "none",
+				 leaf(la, "at") ? leaf(la, "at") : "?", leaf(la, "error") ? ": " : "",
+				 leaf(la, "error") ? leaf(la, "error") : "");
+		else
+			text_add(&log, "no report from %s's agent yet\n", w->node);
+		lyd_free_all(tree);
+	}
+	store_read_end(t);
+	cw_finish(w, false, sum.s ? sum.s : "timed out", log.s ? log.s : "");
+	free(sum.s);
+	free(log.s);
+}
+
+static int put_request(struct store_txn *t, void *arg)
+{
+	return want_put(t, arg, "R 0");
+}
+
+static int jig_start(void *ctx, struct ann_jigs *J, const struct ann_jig_input *in, struct ann_jig_run *run,
+		     struct netd_err *e)
+{
+	(void)ctx;
+	const char *node = in->node ? in->node : "";
+	uint32_t ms = in->timeout_ms ? in->timeout_ms : ANN_JIG_TIMEOUT_DEFAULT_MS;
+	struct cw_run *w = calloc(1, sizeof *w);
+	if (!w)
+		return netd_err_set(e, -ENOMEM, NULL, "conduits jig: out of memory");
+	if (strlen(node) >= sizeof w->node) {
+		free(w);
+		return netd_err_set(e, NETD_EINVAL, NULL, "conduits jig: node name too long");
+	}
+	*w = (struct cw_run){ .J = J, .run = run, .timeout_s = (ms + 999) / 1000 };
+	memcpy(w->node, node, strlen(node) + 1);
+	/* an answer not yet delivered belongs to the runs before this one */
+	bool older = false;
+	for (struct cw_run *x = CJ.runs; x; x = x->next)
+		older |= !strcmp(x->node, node);
+	if (older && settle_node(node) && CJ.wake)
+		loop_wake(CJ.wake);
+	int rc = store_update(CJ.d->store, put_request, w->node);
+	if (rc < 0) {
+		free(w);
+		return netd_err_set(e, rc, NULL, "conduits jig: node %s: cannot store the request: %s", node,
+				    netd_strerror(rc));
+	}
+	if ((rc = loop_timer_add(CJ.d->loop, ms, 0, on_timeout, w, &w->timer)) < 0) {
+		free(w);
+		return netd_err_set(e, rc, NULL, "conduits jig: cannot arm the timeout: %s", netd_strerror(rc));
+	}
+	w->next = CJ.runs;
+	CJ.runs = w;
+	ann_jig_run_set_data(run, w);
+	log_info("node %s: conduits jig: waiting up to %u s for its agent to apply the current plan", node, w->timeout_s);
+	return 0;
+}
+
+static void jig_cancel(void *ctx, struct ann_jig_run *run)
+{
+	(void)ctx;
+	struct cw_run *w = ann_jig_run_data(run);
+	if (!w)
+		return;
+	cw_unlink(w);
+	cw_free(w);
+}
+
+static const struct ann_jig_ops conduits_jig = { .name = "conduits", .start = jig_start, .cancel = jig_cancel };
+
+static int jig_start_service(struct netd *d, struct netd_err *e)
+{
+	CJ.d = d;
+	if (!d->anneal || !d->loop)
+		return 0;   /* no annealer: no jig */
+	int rc = loop_wake_new(d->loop, on_wake, NULL, &CJ.wake);
+	if (rc < 0)
+		return netd_err_set(e, rc, NULL, "conduits jig: %s", netd_strerror(rc));
+	return anneal_jig_register(d, &conduits_jig, NULL, e);
 }
 
 int cdtd_rpc(struct netd *d, struct store_txn *t, struct ops_prep *p, const char *name, const struct lyd_node *rpc,

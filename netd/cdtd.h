@@ -10,16 +10,43 @@
  *   conduit-report     node, generation, result, changes, error
  *   conduit-confirm    node: keep the change waiting on its management path
  *
+ * The annealer's jig "conduits" (registered by cdtd_start(), which runs
+ * after anneal_start()): a run for node N asks N's agent (netd --agent,
+ * netd/agent.h) to apply N's current plan and waits for its report.  The
+ * request is stored (table "cdt_want"); the first conduit-plan for N after
+ * it binds the generation it hands out; the run ends with the first
+ * conduit-report that settles it:
+ *   unchanged, applied, confirmed for a generation >= the bound one
+ *        -> success; summary "node N: applied (generation G, C changes)",
+ *           log: the report and the plan of that generation, device by
+ *           device (the agent logs the changes themselves: conduit-report
+ *           carries their number only);
+ *   failed for such a generation, or without one (the agent got no plan)
+ *        after a conduit-plan for N failed since the request
+ *        -> failure; summary and log: the agent's error;
+ *   rolled-back -> failure, "node N: rolled back: <the agent's error>";
+ *   pending-confirm -> still waiting (a confirmed or rolled-back follows);
+ *   nothing by the role's timeout -> failure, "no report from N's agent
+ *        within S s: is `netd --agent --node N --watch` running?".
+ * Reports are noticed in their transaction and acted on after its commit
+ * (a loop wake), so a report that rolled back ends nothing; there is no
+ * polling.  A watching agent learns of a run only at its next round: the
+ * latency is its watch interval.  Several runs for one node share the
+ * request.  Caveat: a run in flight when its node is renamed waits for
+ * reports under the old name and ends at its timeout.
+ *
  * Storage (decisions.md D24): two tables keyed by node name, "cdt_inv" (the
  * inventory container's JSON) and "cdt_state" (the conduit-state
  * container's JSON: last plan and its generation, last apply, pending
  * confirmation), shown config-false under /netd:nodes/node and moved or
  * dropped with the node (rename, delete).  One node's report rewrites one
- * record.
+ * record.  A third, "cdt_want", holds the conduits jig's request per node
+ * (below; not shown).
  *
- * Threads: cdtd_start() at start-up, before any face; cdtd_node_state() on
- * any thread inside a read transaction; the rest on the writer inside its
- * write transaction.  Errors go into the ops_result with the data path and
+ * Threads: cdtd_start() at start-up, before any face (and the loop); the
+ * jig on the loop thread; cdtd_node_state() on any thread inside a read
+ * transaction; the rest on the writer (the loop thread) inside its write
+ * transaction.  Errors go into the ops_result with the data path and
  * a message naming the node, conduit, reference and NICs seen.
  */
 #ifndef NETD_CDTD_H
@@ -35,7 +62,8 @@
 #include "netd/netd.h"
 #include "netd/ops.h"
 
-/* Open the tables. 0 or an error in @e. */
+/* Open the tables and register the conduits jig (when the annealer runs).
+ * 0 or an error in @e. */
 int cdtd_start(struct netd *d, struct netd_err *e);
 
 /* The conduits document @top (NULL: it is being deleted) about to be

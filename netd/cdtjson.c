@@ -146,6 +146,11 @@ static int parse_under(const struct ly_ctx *ctx, const char *holder, const char 
 	int rc = holder_new(ctx, holder, tree, &at, e);
 	if (rc < 0)
 		return rc;
+	if (json && yc_json_has_metadata(json)) {
+		/* libyang 2.1 crashes on a top-level "@..." member under a parent */
+		rc = netd_err_set(e, NETD_EINVAL, NULL, "%s JSON: metadata annotations (\"@...\") are not accepted", name);
+		goto fail;
+	}
 	if (!json || ly_in_new_memory(json, &in) != LY_SUCCESS) {
 		rc = json ? -ENOMEM : netd_err_set(e, NETD_EINVAL, NULL, "no %s JSON", name);
 		goto fail;
@@ -523,6 +528,9 @@ static int nic_to_lyd(struct lyd_node *inv, const struct cdt_nic *n, const char 
 		rc = put_u(ent, "speed", n->speed, e);
 	if (!rc && n->speed_class)
 		rc = put_u(ent, "speed-class", n->speed_class, e);
+	for (unsigned k = 0; k < CDT_LINK_SPEEDS && !rc; k++)
+		if (n->supported >> k & 1u)
+			rc = put_u(ent, "supported-speed", cdt_link_speeds[k], e);
 	rc = rc ? rc : put_s(ent, "pci", n->pci, e);
 	return rc ? rc : put_s(ent, "driver", n->driver, e);
 }
@@ -575,6 +583,22 @@ static void rebase_path(struct netd_err *e, const char *where)
 		e->path[sizeof e->path - 1] = '\0';
 }
 
+/* The supported-speed entries of NIC entry @ent into @out (when not NULL;
+ * room for all of them); their number. */
+static size_t supported_list(const struct lyd_node *ent, uint32_t *out)
+{
+	const struct lyd_node *c;
+	size_t k = 0;
+	LY_LIST_FOR(lyd_child(ent), c) {
+		if (strcmp(node_name(c), "supported-speed"))
+			continue;
+		if (out)
+			out[k] = (uint32_t)strtoul(lyd_get_value(c), NULL, 10);
+		k++;
+	}
+	return k;
+}
+
 /* NICs with only what an override file states. */
 static int nics_partial(const struct lyd_node *const *ents, size_t n, const char *where, struct cdt_nic *v,
 			struct netd_err *e)
@@ -582,11 +606,24 @@ static int nics_partial(const struct lyd_node *const *ents, size_t n, const char
 	char path[NETD_ERR_PATH_MAX], q[CDT_IFNAME_MAX + 8];
 	for (size_t i = 0; i < n; i++) {
 		const char *name = leaf(ents[i], "name");
+		const struct lyd_node *c;
 		snprintf(path, sizeof path, "%s/nic[name=%s]", where, netd_path_key(name, q, sizeof q));
 		int rc = copy_str(v[i].name, sizeof v[i].name, name, path, "NIC name", e);
 		rc = rc ? rc : copy_str(v[i].pci, sizeof v[i].pci, leaf(ents[i], "pci"), path, "PCI path", e);
 		if (rc < 0)
 			return rc;
+		LY_LIST_FOR(lyd_child(ents[i]), c) {
+			if (strcmp(node_name(c), "supported-speed"))
+				continue;
+			uint32_t bit = cdt_link_speed_bit((uint32_t)strtoul(lyd_get_value(c), NULL, 10));
+			if (!bit) {
+				size_t l = strlen(path);
+				snprintf(path + l, sizeof path - l, "/supported-speed");
+				return netd_err_set(e, NETD_EINVAL, path, "NIC %s: %s Mb/s is not the speed of a link mode",
+						    v[i].name, lyd_get_value(c));
+			}
+			v[i].supported |= bit;
+		}
 		snprintf(v[i].driver, sizeof v[i].driver, "%s", leaf(ents[i], "driver") ? leaf(ents[i], "driver") : "");
 		v[i].has_perm_mac = mac_parse(leaf(ents[i], "permanent-mac"), v[i].perm_mac);
 		(void)mac_parse(leaf(ents[i], "mac"), v[i].mac);
@@ -602,22 +639,34 @@ static int nics_full(const struct lyd_node *const *ents, size_t n, const char *w
 {
 	struct cdt_inventory_record *recs = calloc(n ? n : 1, sizeof *recs);
 	struct cdt_nic *v = NULL;
-	size_t nv = 0;
-	if (!recs)
+	size_t nv = 0, ns = 0;
+	for (size_t i = 0; i < n; i++)
+		ns += supported_list(ents[i], NULL);
+	uint32_t *speeds = calloc(ns ? ns : 1, sizeof *speeds);
+	if (!recs || !speeds) {
+		free(recs);
+		free(speeds);
 		return -ENOMEM;
+	}
+	ns = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct lyd_node *x = ents[i];
 		const char *up = leaf(x, "link-up");
 		uint64_t ix = leaf_u(x, "ifindex");
+		size_t k = supported_list(x, speeds + ns);
 		recs[i] = (struct cdt_inventory_record){
 			.name = leaf(x, "name"), .ifindex = ix > 0x7fffffff ? -1 : (int)ix, .mac = leaf(x, "mac"),
 			.perm_mac = leaf(x, "permanent-mac"), .mtu = (uint32_t)leaf_u(x, "mtu"),
 			.operstate = leaf(x, "operstate"), .link_up = up && !strcmp(up, "true"),
 			.pci = leaf(x, "pci"), .driver = leaf(x, "driver"),
+			.class_mbps = (uint32_t)leaf_u(x, "speed-class"), .speed_mbps = (uint32_t)leaf_u(x, "speed"),
+			.supported = speeds + ns, .n_supported = k,
 		};
+		ns += k;
 	}
 	int rc = cdt_inventory_from_records(recs, n, &v, &nv, e);
 	free(recs);
+	free(speeds);
 	if (rc < 0) {
 		if (e)
 			rebase_path(e, where);
@@ -657,8 +706,10 @@ int cdtj_inventory_from_lyd(const struct lyd_node *inv, unsigned flags, const ch
 	if (rc < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		r.nics[i].speed_class = (uint32_t)leaf_u(ents[i], "speed-class");
-		r.nics[i].speed = (uint32_t)leaf_u(ents[i], "speed");
+		if (flags & CDTJ_INV_PARTIAL) {   /* a full read settled the speeds already */
+			r.nics[i].speed_class = (uint32_t)leaf_u(ents[i], "speed-class");
+			r.nics[i].speed = (uint32_t)leaf_u(ents[i], "speed");
+		}
 		snprintf(r.masters[i], sizeof r.masters[i], "%.15s", leaf(ents[i], "master") ? leaf(ents[i], "master") : "");
 	}
 	r.n = n;

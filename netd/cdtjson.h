@@ -13,9 +13,14 @@
  *     "address":[{"device":"br-public","address":"10.0.0.5","prefix-length":24}],
  *     "route":[{"device":"br-public","destination":"0.0.0.0/0","gateway":"10.0.0.1"}]}}
  *   {"netd:inventory":{"product-name":"...","nic":[{"name":"eth0",
- *     "mac":"52:54:00:12:34:56","speed-class":10000,"pci":"0000:03:00.0",...}]}}
+ *     "mac":"52:54:00:12:34:56","speed-class":10000,
+ *     "supported-speed":[1000,10000],"pci":"0000:03:00.0",...}]}}
  *
  * Speeds are Mb/s (a NIC of 20g has no speed token but is still a class).
+ * supported-speed lists the speeds of the NIC's link modes, ascending; it
+ * is optional in what a reporter sends (an inventory file, a virtual NIC
+ * without link modes): a full read then takes the speed-class alone, and a
+ * NIC stating only supported speeds gets the fastest as its class.
  * Conversions only: no store, no I/O.  Functions return 0 or a negative code
  * (core/err.h) with @e naming the data path and the reason; outputs are
  * written only on success.
@@ -101,7 +106,10 @@ enum cdtj_inv_flags {
 /* Read an "inventory" container into *@out (zeroed first).  Without
  * CDTJ_INV_PARTIAL every NIC goes through cdt_inventory_from_records():
  * names and MACs required, names, ifindexes, permanent MACs and PCI paths
- * unique, PCI paths well-formed; errors carry the path
+ * unique, PCI paths well-formed, supported speeds link speeds and the
+ * class the fastest of them (each settled from the other when one is
+ * missing); with it, supported speeds are only checked to be link speeds
+ * and nothing is derived.  Errors carry the path
  * <@where>/nic[name='eth0']/<leaf> (@where e.g. "/netd:nodes/node[name='n1']/inventory").
  * 0, NETD_EINVAL, NETD_ETOOBIG, -ENOMEM. */
 int cdtj_inventory_from_lyd(const struct lyd_node *inv, unsigned flags, const char *where,

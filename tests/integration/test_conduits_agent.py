@@ -27,7 +27,14 @@ path with self-confirm off, kept by `netctl conduit confirm`; back with
 self-confirm on; --watch following model changes until SIGTERM; a node
 without an agent whose inventory comes from a file (and a bad file), and
 its records going with the node.  netctl node inventory / conduit resolve /
-plan on the way.
+plan on the way; supported speeds in the inventory (veth NICs have no link
+modes: the file's class is their one supported speed).  Last, the
+annealer's conduits jig: a node-role that asks before the agent runs and
+ends when the agent (--watch) applied (kernel state, summary, log); a model
+change that runs it again; an agent that cannot apply (error, with the
+agent's error); a change the agent rolls back (error, saying so); no agent
+(error at the role's timeout); netd stopped and started while a run waits
+(it waits again and ends when the agent applied).
 
 usage: test_conduits_agent.py PATH-TO-NETD PATH-TO-NETCTL
 """
@@ -125,10 +132,7 @@ class Lab:
                 {'name': 'up0', 'speed-class': 1000, 'speed': 1000},
                 {'name': 'nic1', 'speed-class': 10000, 'speed': 10000, 'pci': '0000:03:00.0'},
                 {'name': 'nic2', 'speed-class': 10000, 'speed': 10000, 'pci': '0000:03:00.1'}]}}, f)
-        self.netd_p = subprocess.Popen(['ip', 'netns', 'exec', S, self.netd, '--store', self.store,
-                                        '--listen', '127.0.0.1:8080'],
-                                       stdout=open(self.log, 'a'), stderr=subprocess.STDOUT, cwd=self.work)
-        self.procs.append(self.netd_p)
+        self.start_netd()
         relay = os.path.join(self.work, 'relay.py')
         with open(relay, 'w') as f:
             f.write(RELAY)
@@ -136,17 +140,38 @@ class Lab:
                                          '127.0.0.1', '8080'], stdout=subprocess.PIPE, text=True)
         self.procs.append(self.relay_p)
         self.relay_p.stdout.readline()
+        self.wait_netd()
+        self.token_file = os.path.join(self.store, 'admin.token')
+        self.token = open(self.token_file).read().strip()
+
+    def start_netd(self):
+        self.netd_p = subprocess.Popen(['ip', 'netns', 'exec', self.S, self.netd, '--store', self.store,
+                                        '--listen', '127.0.0.1:8080'],
+                                       stdout=open(self.log, 'a'), stderr=subprocess.STDOUT, cwd=self.work)
+        self.procs.append(self.netd_p)
+
+    def wait_netd(self):
         deadline = time.time() + WAIT
         while time.time() < deadline:
             if self.netd_p.poll() is not None:
                 raise RuntimeError('netd exited: ' + open(self.log).read()[-2000:])
             p = sh('curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:8080/restconf',
-                   ns=S, check=False)
+                   ns=self.S, check=False)
             if p.stdout == '401' and os.path.exists(os.path.join(self.store, 'admin.token')):
                 break
             time.sleep(0.05)
-        self.token_file = os.path.join(self.store, 'admin.token')
-        self.token = open(self.token_file).read().strip()
+
+    def restart_netd(self):
+        """SIGTERM, then start again on the same store; the exit status of the first."""
+        self.netd_p.terminate()
+        try:
+            rc = self.netd_p.wait(timeout=WAIT)
+        except subprocess.TimeoutExpired:
+            self.netd_p.kill()
+            rc = self.netd_p.wait()
+        self.start_netd()
+        self.wait_netd()
+        return rc
 
     def down(self):
         for p in self.procs:
@@ -306,6 +331,12 @@ def run(t, lab):
          json.dumps(st)[:600])
     t.ok(st.get('management-address') == '198.18.0.10', 'netd: management address 198.18.0.10', json.dumps(st)[:300])
 
+    code, body = lab.curl('GET', '/restconf/data/netd:nodes/node=n1/inventory')
+    nics = {n['name']: n for n in (body or {}).get('netd:inventory', {}).get('nic', [])} if code == 200 else {}
+    t.ok(nics.get('up0', {}).get('supported-speed') == [1000] and nics.get('nic1', {}).get('supported-speed') == [10000]
+         and nics.get('nic1', {}).get('speed-class') == 10000,
+         'inventory: veth NICs have no link modes; the file\'s class is their one supported speed', json.dumps(nics)[:600])
+
     p = lab.netctl('node', 'inventory', 'n1')
     t.ok(p.returncode == 0 and re.search(r'^nic1 .*10g\s+0000:03:00\.0', p.stdout, re.M) and
          re.search(r'^up0 .* 1g ', p.stdout, re.M) and 'veth lab' in p.stdout,
@@ -452,11 +483,17 @@ def run(t, lab):
     with open(f, 'w') as fh:
         json.dump({'netd:inventory': {'nic': [
             {'name': 'eno1', 'mac': '52:54:00:00:02:01', 'speed-class': 1000, 'pci': '0000:01:00.0'},
-            {'name': 'ens1f0', 'mac': '52:54:00:00:02:02', 'speed-class': 25000, 'pci': '0000:3b:00.0'},
+            {'name': 'ens1f0', 'mac': '52:54:00:00:02:02', 'speed-class': 25000, 'supported-speed': [10000, 25000],
+             'pci': '0000:3b:00.0'},
             {'name': 'ens1f1', 'mac': '52:54:00:00:02:03', 'speed-class': 25000, 'pci': '0000:3b:00.1'}]}}, fh)
     p = lab.netctl('node', 'inventory', 'n2', '--file', f)
     t.ok(p.returncode == 0 and 'inventory of 3 NICs stored' in p.stdout, 'netctl node inventory --file: stored',
          p.stdout + p.stderr)
+    code, body = lab.curl('GET', '/restconf/data/netd:nodes/node=n2/inventory')
+    nics = {n['name']: n for n in (body or {}).get('netd:inventory', {}).get('nic', [])} if code == 200 else {}
+    t.ok(nics.get('ens1f0', {}).get('supported-speed') == [10000, 25000] and
+         nics.get('eno1', {}).get('supported-speed') == [1000],
+         'inventory file: supported speeds as stated, else the speed-class alone', json.dumps(nics)[:600])
     p = lab.netctl('conduit', 'resolve', 'n2')
     t.ok(p.returncode == 1 and '1g1: eno1 (1g #1)' in p.stdout and 'conduit intf2: 10g2' in p.stderr and
          'NICs seen: eno1 (1g), ens1f0 (25g), ens1f1 (25g)' in p.stderr,
@@ -493,6 +530,162 @@ def run(t, lab):
     p = lab.netctl('node', 'inventory', 'n2')
     t.ok(p.returncode == 1 and 'has no NIC inventory' in p.stderr, 'a node made again does not inherit the old inventory',
          p.stdout + p.stderr)
+
+    annealer(t, lab, s3)
+
+
+def node_role(lab, dep, node, role):
+    code, body = lab.curl('GET', f'/restconf/data/netd:node-roles/node-role={dep},{node},{role}')
+    if code != 200 or not isinstance(body, dict):
+        return {}
+    return (body.get('netd:node-role') or [{}])[0]
+
+
+def wait_role(lab, dep, node, role, states, proc=None):
+    """Poll the node-role until its state is one of @states (never asserted on time: WAIT only ends a hang)."""
+    deadline = time.time() + WAIT
+    while time.time() < deadline and (proc is None or proc.poll() is None):
+        nr = node_role(lab, dep, node, role)
+        if nr.get('state') in states:
+            return nr
+        time.sleep(0.1)
+    return node_role(lab, dep, node, role)
+
+
+def annealer(t, lab, s3):
+    """10. The annealer's conduits jig: a node-role that waits for the node's agent."""
+    roles = {'netd:roles': {'role': [
+        {'name': 'net', 'jig': 'conduits', 'timeout': 30},
+        {'name': 'net-bad', 'jig': 'conduits', 'timeout': 30, 'retry': {'attempts': 1}},
+        {'name': 'net-rb', 'jig': 'conduits', 'timeout': 30, 'retry': {'attempts': 1}},
+        {'name': 'net-none', 'jig': 'conduits', 'timeout': 2, 'retry': {'attempts': 1}}]}}
+    code, body = lab.curl('PUT', '/restconf/data/netd:roles', roles)
+    t.ok(code in (201, 204), 'model: roles net, net-bad, net-rb, net-none with jig conduits', str(body))
+    # a. the run asks first (no agent yet), then an agent in --watch mode answers it
+    code, body = node_networks(lab, [{'name': 'mgmt', 'ipv4-hint': '198.18.0.10'}, {'name': 'backup'}])
+    t.ok(code == 204, 'model: n1 leaves public', str(body))
+    code, body = lab.curl('PUT', '/restconf/data/netd:deployments', {'netd:deployments': {'deployment': [
+        {'name': 'dn', 'node': ['n1'], 'role': ['net']}]}})
+    code2, body2 = lab.curl('POST', '/restconf/operations/netd:commit-deployment',
+                            {'netd:input': {'deployment': 'dn'}})
+    t.ok(code == 201 and code2 == 204, 'model: deployment dn (n1, net) committed', f'{code} {body} {code2} {body2}')
+    nr = wait_role(lab, 'dn', 'n1', 'net', ('transition', 'active', 'error'))
+    t.ok(nr.get('state') == 'transition', 'conduits jig: the node-role waits for the agent', json.dumps(nr))
+    t.ok(any('br-public' in x for x in lab.snap()), 'conduits jig: nothing changed on the node yet')
+    agent = subprocess.Popen(lab.agent_args('--watch', '1'), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    lab.procs.append(agent)
+    nr = wait_role(lab, 'dn', 'n1', 'net', ('active', 'error'), agent)
+    st = lab.state()
+    gen = str(st.get('plan-generation'))
+    snap = lab.snap()
+    t.ok(nr.get('state') == 'active', 'conduits jig: active once the agent applied', json.dumps(nr))
+    t.ok(not any('br-public' in x or 'nic2' in x.split()[1:2] and 'master=br' in x for x in snap) and
+         has(snap, 'link nic1.300 kind=macvlan master=- mtu=1500 alias=netd:intf1/backup up=True'),
+         'conduits jig: the kernel has the plan (public gone, backup kept)', '\n'.join(snap))
+    t.ok(re.fullmatch(rf'node n1: applied \(generation {gen}, [1-9][0-9]* changes?\)', nr.get('summary', '')),
+         'conduits jig: summary is the agent\'s report for the current generation', json.dumps(nr))
+    log = nr.get('log', '')
+    t.ok(f'reported applied for plan generation {gen}' in log and 'device nic1.300 vlan 300 on nic1' in log and
+         'address 10.40.0.10/24 on nic1.300' in log and 'route 0.0.0.0/0 via 198.18.0.1 dev up0' in log and
+         'br-public' not in log, 'conduits jig: the log has the report and the plan applied', log)
+
+    # b. a model change re-runs the node-role; the watching agent answers within its interval
+    code, body = node_networks(lab, [{'name': 'mgmt', 'ipv4-hint': '198.18.0.10'}, {'name': 'public'},
+                                     {'name': 'backup'}])
+    t.ok(code == 204, 'model: n1 joins public again', str(body))
+    deadline = time.time() + WAIT
+    while time.time() < deadline and agent.poll() is None:
+        nr = node_role(lab, 'dn', 'n1', 'net')
+        if nr.get('state') == 'active' and int(nr.get('run-count', 0)) >= 2:
+            break
+        time.sleep(0.1)
+    gen2 = str(lab.state().get('plan-generation'))
+    t.ok(nr.get('state') == 'active' and int(nr.get('run-count', 0)) == 2 and gen2 != gen and
+         re.fullmatch(rf'node n1: (applied|unchanged) \(generation {gen2}, [0-9]+ changes?\)', nr.get('summary', '')),
+         'conduits jig: the node change ran the node-role again, answered for the new generation', json.dumps(nr))
+    t.ok(wait_for(lambda: lab.snap() == s3, agent), 'conduits jig: public is back on the node', '\n'.join(lab.snap()))
+
+    # c. an agent that cannot apply: the node-role fails with the agent's error
+    t.ok(conduits(lab, '10g5', True)[0] == 204, 'model: intf2 asks for 10g5 (unresolvable on n1)')
+    lab.curl('PUT', '/restconf/data/netd:deployments/deployment=dn',
+             {'netd:deployment': [{'name': 'dn', 'node': ['n1'], 'role': ['net', 'net-bad']}]})
+    code, body = lab.curl('POST', '/restconf/operations/netd:commit-deployment', {'netd:input': {'deployment': 'dn'}})
+    t.ok(code == 204, 'model: role net-bad added to dn, committed', str(body))
+    nr = wait_role(lab, 'dn', 'n1', 'net-bad', ('active', 'error'), agent)
+    t.ok(nr.get('state') == 'error' and 'conduit intf2' in nr.get('summary', '') and '10g5' in nr.get('summary', '')
+         and 'NICs seen' in nr.get('log', '') and 'reported failed' in nr.get('log', ''),
+         'conduits jig: error, with the agent\'s error in summary and log', json.dumps(nr))
+    t.ok(lab.snap() == s3, 'conduits jig: the failing agent left the node as it was')
+    t.ok(conduits(lab, '10g2', True)[0] == 204, 'model: intf2 back to 10g2')
+    agent.terminate()
+    try:
+        out, err = agent.communicate(timeout=WAIT)
+    except subprocess.TimeoutExpired:
+        agent.kill()
+        out, err = agent.communicate()
+    lab.outputs.append(out + err)
+    t.ok(re.search(r'agent n1: generation \d+, change 1/\d+: ', err) is not None,
+         'agent: each change is in its log', err[-2000:])
+
+    # d. a change the agent rolls back (not confirmed: it cut the node off): failure, saying so
+    code, body = set_network(lab, 'public', ipv4={'router': '10.30.0.1', 'router-pref': 5})
+    t.ok(code == 204, 'model: public gets a router preferred over mgmt\'s', str(body))
+    lab.curl('PUT', '/restconf/data/netd:deployments/deployment=dn',
+             {'netd:deployment': [{'name': 'dn', 'node': ['n1'], 'role': ['net', 'net-bad', 'net-rb']}]})
+    code, body = lab.curl('POST', '/restconf/operations/netd:commit-deployment', {'netd:input': {'deployment': 'dn'}})
+    nr = wait_role(lab, 'dn', 'n1', 'net-rb', ('transition', 'active', 'error'))
+    t.ok(code == 204 and nr.get('state') == 'transition', 'model: role net-rb added, committed; it waits', str(body))
+    r = lab.agent()
+    nr = wait_role(lab, 'dn', 'n1', 'net-rb', ('active', 'error'))
+    t.ok(r.returncode == 1 and 'rolled-back' in r.stdout and nr.get('state') == 'error' and
+         nr.get('summary', '').startswith('node n1: rolled back: no confirmation within 3 s') and
+         'reported rolled-back for plan generation' in nr.get('log', ''),
+         'conduits jig: a rolled-back change is an error that says so', r.stdout + json.dumps(nr))
+    t.ok(lab.snap() == s3, 'conduits jig: the node is as before the change', '\n'.join(lab.snap()))
+    t.ok(set_network(lab, 'public', ipv4={'router-pref': 200})[0] == 204, 'model: public\'s router no longer preferred')
+
+    # e. no agent: the run fails at the role's timeout, saying what to check
+    lab.curl('PUT', '/restconf/data/netd:deployments/deployment=dn',
+             {'netd:deployment': [{'name': 'dn', 'node': ['n1'], 'role': ['net', 'net-bad', 'net-rb', 'net-none']}]})
+    code, body = lab.curl('POST', '/restconf/operations/netd:commit-deployment', {'netd:input': {'deployment': 'dn'}})
+    t.ok(code == 204, 'model: role net-none (timeout 2 s) added, committed; no agent runs', str(body))
+    nr = wait_role(lab, 'dn', 'n1', 'net-none', ('active', 'error'))
+    t.ok(nr.get('state') == 'error' and nr.get('summary') ==
+         'no report from n1\'s agent within 2 s: is `netd --agent --node n1 --watch` running?',
+         'conduits jig: no agent -> error after the role\'s timeout, naming the command', json.dumps(nr))
+    t.ok('no plan was handed out to n1 since the run began' in nr.get('log', '') and
+         'last report: rolled-back' in nr.get('log', ''), 'conduits jig: the timeout\'s log shows the last report',
+         nr.get('log', ''))
+
+    # f. netd stops while a run waits: the run is queued again at the start and ends when the agent applies
+    lab.curl('DELETE', '/restconf/data/netd:deployments')
+    code, body = node_networks(lab, [{'name': 'mgmt', 'ipv4-hint': '198.18.0.10'}, {'name': 'backup'}])
+    code2, _ = lab.curl('PUT', '/restconf/data/netd:deployments', {'netd:deployments': {'deployment': [
+        {'name': 'dr', 'node': ['n1'], 'role': ['net']}]}})
+    code3, _ = lab.curl('POST', '/restconf/operations/netd:commit-deployment', {'netd:input': {'deployment': 'dr'}})
+    nr = wait_role(lab, 'dr', 'n1', 'net', ('transition', 'active', 'error'))
+    t.ok((code, code2, code3) == (204, 201, 204) and nr.get('state') == 'transition',
+         'model: n1 leaves public; deployment dr (n1, net) waits for the agent', f'{code} {code2} {code3} {body}')
+    rc = lab.restart_netd()
+    nr = node_role(lab, 'dr', 'n1', 'net')
+    t.ok(rc == 0 and nr.get('state') == 'transition', 'netd stopped (exit 0) and started again: the run waits again',
+         json.dumps(nr))
+    agent = subprocess.Popen(lab.agent_args('--watch', '1'), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    lab.procs.append(agent)
+    nr = wait_role(lab, 'dr', 'n1', 'net', ('active', 'error'), agent)
+    agent.terminate()
+    try:
+        out, err = agent.communicate(timeout=WAIT)
+    except subprocess.TimeoutExpired:
+        agent.kill()
+        out, err = agent.communicate()
+    lab.outputs.append(out + err)
+    t.ok(nr.get('state') == 'active' and nr.get('summary', '').startswith('node n1: applied (generation ') and
+         not any('br-public' in x for x in lab.snap()),
+         'after the restart: active once the agent applied', json.dumps(nr) + '\n'.join(lab.snap()))
+    lab.curl('DELETE', '/restconf/data/netd:deployments')
 
 
 def main():

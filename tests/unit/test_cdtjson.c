@@ -4,12 +4,15 @@
  * Round trips: a plan with every device kind, both families, routes with
  * and without gateways, and the commit-confirm settings, printed and parsed
  * back field by field (and printed again to the same text); an inventory
- * with every leaf, a speed without a token (20g) and masters.  Then the
- * refusals, each with the data path it must name: devices without a kind,
- * addresses and routes on devices the plan lacks, a gateway of the other
- * family, prefix lengths out of range, JSON of the wrong container or none,
- * a NIC without a MAC, two NICs on one PCI path; and what the partial
- * (override file) mode lets through.
+ * with every leaf, a speed without a token (20g), supported speeds (stated,
+ * and derived from the class when a NIC states none) and masters; supported
+ * speeds and class settling each other.  Then the refusals, each with the
+ * data path it must name: devices without a kind, addresses and routes on
+ * devices the plan lacks, a gateway of the other family, prefix lengths out
+ * of range, JSON of the wrong container or none, a NIC without a MAC, two
+ * NICs on one PCI path, a supported speed that is no link speed, a class
+ * slower than a supported speed; and what the partial (override file) mode
+ * lets through.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -261,6 +264,7 @@ static void sample_inventory(struct cdtj_inventory *inv)
 	*a = (struct cdt_nic){ .name = "eno1", .ifindex = 2, .mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 },
 			       .has_perm_mac = true, .perm_mac = { 0x52, 0x54, 0, 0xab, 0xcd, 0xef }, .mtu = 9000,
 			       .operstate = CDT_OPER_UP, .link_up = true, .speed_class = 25000, .speed = 10000,
+			       .supported = cdt_link_speed_bit(1000) | cdt_link_speed_bit(10000) | cdt_link_speed_bit(25000),
 			       .pci = "0000:3b:00.0", .driver = "ice" };
 	*b = (struct cdt_nic){ .name = "eno2", .ifindex = 3, .mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 },
 			       .mtu = 1500, .operstate = CDT_OPER_LOWERLAYERDOWN, .speed_class = 20000,
@@ -277,6 +281,8 @@ static void test_inventory_round_trip(void **state)
 	assert_int_equal(cdtj_inventory_print(ctx, &inv, &json, &e), 0);
 	assert_non_null(strstr(json, "{\"netd:inventory\":{\"reported-at\":"));
 	assert_non_null(strstr(json, "\"speed-class\":20000"));
+	assert_non_null(strstr(json, "\"speed-class\":25000,\"supported-speed\":[1000,10000,25000],"));
+	assert_null(strstr(json, "\"supported-speed\":[20000]"));   /* eno2 states none */
 	assert_int_equal(cdtj_inventory_parse(ctx, json, 0, "/x/inventory", &out, &e), 0);
 	assert_int_equal(out.n, 2);
 	assert_string_equal(out.product, inv.product);
@@ -294,10 +300,23 @@ static void test_inventory_round_trip(void **state)
 		assert_int_equal(x->link_up, y->link_up);
 		assert_int_equal(x->speed_class, y->speed_class);
 		assert_int_equal(x->speed, y->speed);
+		/* eno2 states no supported speeds: its class (20g) alone */
+		assert_int_equal(y->supported, x->supported ? x->supported : cdt_link_speed_bit(20000));
 		assert_string_equal(x->pci, y->pci);
 		assert_string_equal(x->driver, y->driver);
 		assert_string_equal(inv.masters[i], out.masters[i]);
 	}
+	/* what was read prints as stated, plus eno2's derived speed; read
+	 * and printed again it stays the same */
+	assert_int_equal(cdtj_inventory_print(ctx, &out, &again, &e), 0);
+	assert_non_null(strstr(again, "\"speed-class\":20000,\"supported-speed\":[20000],"));
+	inv.nics[1].supported = cdt_link_speed_bit(20000);
+	free(json);
+	assert_int_equal(cdtj_inventory_print(ctx, &inv, &json, &e), 0);
+	assert_string_equal(json, again);
+	cdtj_inventory_clear(&out);
+	assert_int_equal(cdtj_inventory_parse(ctx, again, 0, "/x/inventory", &out, &e), 0);
+	free(again);
 	assert_int_equal(cdtj_inventory_print(ctx, &out, &again, &e), 0);
 	assert_string_equal(json, again);
 	free(json);
@@ -305,6 +324,58 @@ static void test_inventory_round_trip(void **state)
 	cdtj_inventory_clear(&inv);
 	cdtj_inventory_clear(&out);
 	cdtj_inventory_clear(NULL);
+}
+
+/* Supported speeds without a class: the fastest becomes the class; a class
+ * alone: its speed is the one supported; 20g and 56g are link speeds. */
+static void test_inventory_speeds(void **state)
+{
+	const char *json = "{\"netd:inventory\":{\"nic\":["
+			   "{\"name\":\"a\",\"mac\":\"52:54:00:00:00:01\",\"supported-speed\":[10000,1000,100]},"
+			   "{\"name\":\"b\",\"mac\":\"52:54:00:00:00:02\",\"speed-class\":2500},"
+			   "{\"name\":\"c\",\"mac\":\"52:54:00:00:00:03\",\"speed-class\":56000,"
+			   "\"supported-speed\":[20000,56000]},"
+			   "{\"name\":\"d\",\"mac\":\"52:54:00:00:00:04\",\"speed-class\":12345},"
+			   "{\"name\":\"e\",\"mac\":\"52:54:00:00:00:05\"}]}}";
+	struct cdtj_inventory out = { 0 };
+	struct netd_err e = { 0 };
+	char *again = NULL;
+	assert_int_equal(cdtj_inventory_parse(ctx, json, 0, "/x/inventory", &out, &e), 0);
+	assert_int_equal(out.n, 5);
+	assert_int_equal(out.nics[0].speed_class, 10000);
+	assert_int_equal(out.nics[0].supported,
+			 cdt_link_speed_bit(100) | cdt_link_speed_bit(1000) | cdt_link_speed_bit(10000));
+	assert_int_equal(out.nics[1].speed_class, 2500);
+	assert_int_equal(out.nics[1].supported, cdt_link_speed_bit(2500));
+	assert_int_equal(out.nics[2].speed_class, 56000);
+	assert_int_equal(out.nics[2].supported, cdt_link_speed_bit(20000) | cdt_link_speed_bit(56000));
+	assert_int_equal(out.nics[3].speed_class, 12345);   /* not a link speed: nothing to derive */
+	assert_int_equal(out.nics[3].supported, 0);
+	assert_int_equal(out.nics[4].speed_class, 0);
+	assert_int_equal(out.nics[4].supported, 0);
+	assert_int_equal(cdtj_inventory_print(ctx, &out, &again, &e), 0);
+	assert_non_null(strstr(again, "\"speed-class\":10000,\"supported-speed\":[100,1000,10000]}"));
+	assert_non_null(strstr(again, "\"speed-class\":2500,\"supported-speed\":[2500]}"));
+	assert_non_null(strstr(again, "\"name\":\"e\",\"mac\":\"52:54:00:00:00:05\",\"operstate\":\"unknown\","
+				      "\"link-up\":false}"));
+	free(again);
+	cdtj_inventory_clear(&out);
+
+	/* an override file: supported speeds checked, nothing derived */
+	const char *part = "{\"netd:inventory\":{\"nic\":[{\"name\":\"up0\",\"speed-class\":1000},"
+			   "{\"name\":\"nic1\",\"supported-speed\":[1000,25000]}]}}";
+	assert_int_equal(cdtj_inventory_parse(ctx, part, CDTJ_INV_PARTIAL, "/f", &out, &e), 0);
+	assert_int_equal(out.nics[0].speed_class, 1000);
+	assert_int_equal(out.nics[0].supported, 0);
+	assert_int_equal(out.nics[1].speed_class, 0);
+	assert_int_equal(out.nics[1].supported, cdt_link_speed_bit(1000) | cdt_link_speed_bit(25000));
+	cdtj_inventory_clear(&out);
+	const char *bad = "{\"netd:inventory\":{\"nic\":[{\"name\":\"nic1\",\"supported-speed\":[3000]}]}}";
+	memset(&e, 0, sizeof e);
+	assert_int_equal(cdtj_inventory_parse(ctx, bad, CDTJ_INV_PARTIAL, "/f", &out, &e), NETD_EINVAL);
+	assert_string_equal(e.path, "/f/nic[name='nic1']/supported-speed");
+	assert_non_null(strstr(e.msg, "3000 Mb/s is not the speed of a link mode"));
+	assert_null(out.nics);
 }
 
 static void test_inventory_refusals(void **state)
@@ -325,6 +396,15 @@ static void test_inventory_refusals(void **state)
 		{ "{\"netd:inventory\":{\"nic\":[{\"name\":\"eth0/1\",\"mac\":\"52:54:00:00:00:01\"}]}}", "name", NULL },
 		{ "{\"netd:inventory\":{\"nic\":[{\"name\":\"eth0\",\"mac\":\"52:54:00:00:00:0g\"}]}}", "mac", NULL },
 		{ "{\"netd:inventory\":{\"nic\":[{\"name\":\"eth0\",\"speed\":\"fast\"}]}}", "speed", NULL },
+		{ "{\"netd:inventory\":{\"nic\":[{\"name\":\"eth0\",\"mac\":\"52:54:00:00:00:01\","
+		  "\"supported-speed\":[1000,3000]}]}}",
+		  "/x/inventory/nic[name='eth0']/supported-speed", "3000 Mb/s is not the speed of a link mode" },
+		{ "{\"netd:inventory\":{\"nic\":[{\"name\":\"eth0\",\"mac\":\"52:54:00:00:00:01\","
+		  "\"speed-class\":1000,\"supported-speed\":[1000,10000]}]}}",
+		  "/x/inventory/nic[name='eth0']/speed-class",
+		  "speed class 1000 Mb/s is not its fastest supported speed (10000 Mb/s)" },
+		{ "{\"netd:inventory\":{\"nic\":[{\"name\":\"eth0\",\"mac\":\"52:54:00:00:00:01\","
+		  "\"supported-speed\":[\"fast\"]}]}}", "supported-speed", NULL },
 		{ "{\"netd:plan\":{}}", NULL, "not found" },
 		{ "{}", NULL, "holds no netd:inventory" },
 	};
@@ -382,6 +462,7 @@ int main(void)
 		cmocka_unit_test(test_inventory_round_trip),
 		cmocka_unit_test(test_inventory_refusals),
 		cmocka_unit_test(test_inventory_partial),
+		cmocka_unit_test(test_inventory_speeds),
 		cmocka_unit_test(test_time_parse),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

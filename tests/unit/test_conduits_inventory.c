@@ -1,5 +1,5 @@
 /* Unit tests for conduits/ inventory: the pure conversions (link modes ->
- * speed class, sysfs speed text, PCI bus paths, operstates, RTM_NEWLINK
+ * supported speeds and speed class, sysfs speed text, PCI bus paths, operstates, RTM_NEWLINK
  * payloads), collection over a fake ops table, and records.  Table-driven;
  * no sockets, no sysfs. */
 #include <setjmp.h>
@@ -59,6 +59,74 @@ static void test_modes_class(void **state)
 		if (got != cases[i].want)
 			fail_msg("%s: class %u, want %u", cases[i].what, got, cases[i].want);
 	}
+}
+
+/* Link modes -> the supported-speeds mask; its fastest is the class. */
+static void test_modes_speeds(void **state)
+{
+#define B(m) cdt_link_speed_bit(m)
+	static const struct {
+		const char *what;
+		uint16_t bits[6];     /* END-terminated */
+		size_t nwords;
+	} cases[] = {
+		{ "none", { END }, 4 },
+		{ "only port/pause/autoneg bits",
+		  { ETHTOOL_LINK_MODE_TP_BIT, ETHTOOL_LINK_MODE_Autoneg_BIT, ETHTOOL_LINK_MODE_Pause_BIT, END }, 4 },
+		{ "1g copper, half and full", { ETHTOOL_LINK_MODE_10baseT_Half_BIT, ETHTOOL_LINK_MODE_10baseT_Full_BIT,
+						ETHTOOL_LINK_MODE_100baseT_Full_BIT, ETHTOOL_LINK_MODE_1000baseT_Full_BIT,
+						ETHTOOL_LINK_MODE_TP_BIT, END }, 4 },
+		{ "10g/25g SFP28", { ETHTOOL_LINK_MODE_10000baseSR_Full_BIT, ETHTOOL_LINK_MODE_25000baseSR_Full_BIT,
+				     ETHTOOL_LINK_MODE_FIBRE_BIT, END }, 4 },
+		{ "20g and 56g", { ETHTOOL_LINK_MODE_20000baseKR2_Full_BIT, ETHTOOL_LINK_MODE_56000baseSR4_Full_BIT, END },
+		  4 },
+		{ "100g in word 1, 400g in word 2",
+		  { ETHTOOL_LINK_MODE_100000baseSR4_Full_BIT, ETHTOOL_LINK_MODE_400000baseCR8_Full_BIT, END }, 4 },
+		{ "beyond nwords ignored", { ETHTOOL_LINK_MODE_1000baseT_Full_BIT,
+					     ETHTOOL_LINK_MODE_100000baseSR4_Full_BIT, END }, 1 },
+	};
+	/* cdt_link_speed_bit() is no constant: the masks apart */
+	const uint32_t want[ARRAY_LEN(cases)] = { 0, 0, B(10) | B(100) | B(1000), B(10000) | B(25000),
+						  B(20000) | B(56000), B(100000) | B(400000), B(1000) };
+#undef B
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		uint32_t modes[CDT_INV_MODE_WORDS] = { 0 };
+		for (size_t k = 0; cases[i].bits[k] != END; k++)
+			modes[cases[i].bits[k] / 32] |= 1u << (cases[i].bits[k] % 32);
+		uint32_t got = cdt_inv_modes_speeds(modes, cases[i].nwords);
+		if (got != want[i])
+			fail_msg("%s: mask %#x, want %#x", cases[i].what, got, want[i]);
+		if (cdt_link_speeds_max(got) != cdt_inv_modes_class(modes, cases[i].nwords))
+			fail_msg("%s: fastest supported %u, class %u", cases[i].what, cdt_link_speeds_max(got),
+				 cdt_inv_modes_class(modes, cases[i].nwords));
+	}
+}
+
+static void test_link_speeds(void **state)
+{
+	uint32_t all = 0;
+	for (size_t k = 0; k < CDT_LINK_SPEEDS; k++) {
+		uint32_t b = cdt_link_speed_bit(cdt_link_speeds[k]);
+		assert_int_equal(b, 1u << k);
+		assert_int_equal(cdt_link_speeds_max(b), cdt_link_speeds[k]);
+		if (k)
+			assert_true(cdt_link_speeds[k] > cdt_link_speeds[k - 1]);
+		all |= b;
+	}
+	assert_int_equal(cdt_link_speeds_max(all), 400000);
+	assert_int_equal(cdt_link_speeds_max(0), 0);
+	/* every class token is a link speed */
+	static const char *const toks[] = { "10m", "100m", "1g", "2.5g", "5g", "10g", "25g", "40g", "50g", "100g",
+					    "200g", "400g" };
+	for (size_t i = 0; i < ARRAY_LEN(toks); i++) {
+		uint32_t m = 0;
+		assert_int_equal(cdt_speed_parse(toks[i], &m), 0);
+		if (!cdt_link_speed_bit(m))
+			fail_msg("class %s (%u Mb/s) is not a link speed", toks[i], m);
+	}
+	assert_int_equal(cdt_link_speed_bit(0), 0);
+	assert_int_equal(cdt_link_speed_bit(3000), 0);
+	assert_int_equal(cdt_link_speed_bit(800000), 0);
 }
 
 static void test_class_fallback(void **state)
@@ -462,6 +530,7 @@ static void test_collect(void **state)
 	assert_int_equal(v[0].master, 9);
 	assert_int_equal(v[0].nic.speed, 0);
 	assert_int_equal(v[0].nic.speed_class, 10000);
+	assert_int_equal(v[0].nic.supported, 0);       /* veth: no link modes, none supported */
 	assert_false(v[0].nic.has_perm_mac);
 	assert_int_equal(v[0].nic.operstate, CDT_OPER_DOWN);
 	assert_string_equal(v[0].nic.pci, "");
@@ -469,6 +538,7 @@ static void test_collect(void **state)
 	assert_string_equal(v[1].kind, "");
 	assert_int_equal(v[1].nic.speed, 1000);
 	assert_int_equal(v[1].nic.speed_class, 10000);
+	assert_int_equal(v[1].nic.supported, cdt_link_speed_bit(1000) | cdt_link_speed_bit(10000));
 	assert_true(v[1].nic.has_perm_mac);
 	assert_memory_equal(v[1].nic.perm_mac, perm1, 6);
 	assert_string_equal(v[1].nic.pci, "0000:03:00.1");
@@ -481,6 +551,7 @@ static void test_collect(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(v[0].nic.name, "eth0");
 	assert_int_equal(v[0].nic.speed_class, 1000);   /* no ethtool: current speed */
+	assert_int_equal(v[0].nic.supported, 0);        /* and no link modes */
 	assert_false(v[0].nic.has_perm_mac);
 	free(v);
 }
@@ -540,7 +611,9 @@ static void test_records(void **state)
 	assert_true(v[0].has_perm_mac);
 	assert_string_equal(v[0].pci, "0000:03:00.0");
 	assert_string_equal(v[0].driver, "ixgbe");
+	assert_int_equal(v[0].supported, cdt_link_speed_bit(10000));   /* the class alone */
 	assert_int_equal(v[1].speed_class, 0);
+	assert_int_equal(v[1].supported, 0);
 	assert_false(v[1].has_perm_mac);
 	assert_int_equal(v[1].operstate, CDT_OPER_UNKNOWN);
 	free(v);
@@ -548,6 +621,64 @@ static void test_records(void **state)
 	assert_int_equal(cdt_inventory_from_records(NULL, 0, &v, &n, &e), 0);
 	assert_null(v);
 	assert_int_equal(n, 0);
+}
+
+/* Supported speeds in records: stated, settled with the class. */
+static void test_records_speeds(void **state)
+{
+	static const uint32_t s1[] = { 1000, 10000, 25000 }, s2[] = { 25000, 1000, 1000 }, s3[] = { 20000 };
+	const struct cdt_inventory_record recs[] = {
+		{ .name = "a", .mac = "02:00:00:00:00:01", .speed_class = "25g", .supported = s1, .n_supported = 3 },
+		{ .name = "b", .mac = "02:00:00:00:00:02", .supported = s2, .n_supported = 3 },    /* no class */
+		{ .name = "c", .mac = "02:00:00:00:00:03", .class_mbps = 20000 },                /* no token */
+		{ .name = "d", .mac = "02:00:00:00:00:04", .class_mbps = 20000, .speed_mbps = 10000,
+		  .supported = s3, .n_supported = 1 },
+		{ .name = "e", .mac = "02:00:00:00:00:05", .class_mbps = 777 },                  /* no link speed */
+		{ .name = "f", .mac = "02:00:00:00:00:06", .speed_class = "1g", .class_mbps = 999 },   /* token wins */
+	};
+	struct cdt_nic *v = NULL;
+	size_t n = 0;
+	struct netd_err e = { 0 };
+	const uint32_t g1 = cdt_link_speed_bit(1000), g10 = cdt_link_speed_bit(10000), g25 = cdt_link_speed_bit(25000);
+	assert_int_equal(cdt_inventory_from_records(recs, ARRAY_LEN(recs), &v, &n, &e), 0);
+	assert_int_equal(n, ARRAY_LEN(recs));
+	assert_int_equal(v[0].speed_class, 25000);
+	assert_int_equal(v[0].supported, g1 | g10 | g25);
+	assert_int_equal(v[1].speed_class, 25000);
+	assert_int_equal(v[1].supported, g1 | g25);
+	assert_int_equal(v[2].speed_class, 20000);
+	assert_int_equal(v[2].supported, cdt_link_speed_bit(20000));
+	assert_int_equal(v[3].speed_class, 20000);
+	assert_int_equal(v[3].speed, 10000);
+	assert_int_equal(v[4].speed_class, 777);
+	assert_int_equal(v[4].supported, 0);
+	assert_int_equal(v[5].speed_class, 1000);
+	assert_int_equal(v[5].supported, g1);
+	free(v);
+
+	static const uint32_t bad_speed[] = { 1000, 3000 }, fast[] = { 1000, 10000 };
+	const struct {
+		struct cdt_inventory_record r;
+		const char *path, *msg;
+	} bad[] = {
+		{ { .name = "eth0", .mac = "02:00:00:00:00:01", .supported = bad_speed, .n_supported = 2 },
+		  "/inventory/nic[name='eth0']/supported-speed", "3000 Mb/s is not the speed of a link mode" },
+		{ { .name = "eth0", .mac = "02:00:00:00:00:01", .speed_class = "1g", .supported = fast, .n_supported = 2 },
+		  "/inventory/nic[name='eth0']/speed-class", "speed class 1000 Mb/s is not its fastest supported speed "
+							     "(10000 Mb/s)" },
+		{ { .name = "eth0", .mac = "02:00:00:00:00:01", .class_mbps = 40000, .supported = fast, .n_supported = 2 },
+		  "/inventory/nic[name='eth0']/speed-class", "40000 Mb/s is not its fastest" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		v = (void *)&e;
+		n = 77;
+		memset(&e, 0, sizeof e);
+		int rc = cdt_inventory_from_records(&bad[i].r, 1, &v, &n, &e);
+		if (rc != NETD_EINVAL || strcmp(e.path, bad[i].path) || !strstr(e.msg, bad[i].msg))
+			fail_msg("bad %zu: rc %d %s: %s; want %s: ...%s...", i, rc, e.path, e.msg, bad[i].path, bad[i].msg);
+		assert_ptr_equal(v, (void *)&e);
+		assert_int_equal(n, 77);
+	}
 }
 
 static int sentinel;
@@ -610,12 +741,13 @@ static void test_records_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_modes_class),     cmocka_unit_test(test_class_fallback),
+		cmocka_unit_test(test_modes_class),     cmocka_unit_test(test_modes_speeds),
+		cmocka_unit_test(test_link_speeds),     cmocka_unit_test(test_class_fallback),
 		cmocka_unit_test(test_speed_parse),     cmocka_unit_test(test_pci_from_path),
 		cmocka_unit_test(test_operstate),       cmocka_unit_test(test_parse_link),
 		cmocka_unit_test(test_parse_link_short), cmocka_unit_test(test_collect),
 		cmocka_unit_test(test_collect_errors),  cmocka_unit_test(test_records),
-		cmocka_unit_test(test_records_errors),
+		cmocka_unit_test(test_records_speeds),  cmocka_unit_test(test_records_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
