@@ -1,8 +1,8 @@
 /* devices/devices.h — managed devices (switches): port lists, desired port
  * state, and the difference against a switch's actual VLAN state.
  *
- * Pure logic, no SNMP or NETCONF I/O: plain data in, plain data out.  The
- * drivers (later) read a switch into struct dev_actual, call dev_desired()
+ * This part is pure logic: plain data in, plain data out.  The drivers
+ * (devices/snmp.h) read a switch into struct dev_actual, call dev_desired()
  * and dev_diff(), and send the operations in order.
  *
  * Q-BRIDGE PortList (RFC 4363 / RFC 2674): an octet string in which octet 0's

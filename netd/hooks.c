@@ -5,6 +5,7 @@
 
 #include "netd/anneal.h"
 #include "netd/cdtd.h"
+#include "netd/devd.h"
 #include "netd/dnsd.h"
 
 int hooks_doc_check(struct netd *d, struct store_txn *t, enum ops_doc doc, const struct lyd_node *top,
@@ -14,6 +15,8 @@ int hooks_doc_check(struct netd *d, struct store_txn *t, enum ops_doc doc, const
 		return dnsd_doc_check(d, t, top, r);
 	if (doc == OPS_DOC_CONDUITS)
 		return cdtd_doc_check(d, t, top, r);
+	if (doc == OPS_DOC_SWITCHES)
+		return devd_doc_check(d, t, top, r);
 	return anneal_doc_check(d, t, doc, top, r);
 }
 
@@ -23,12 +26,15 @@ int hooks_txn(struct netd *d, struct store_txn *t, const struct ops_touched *tc,
 	int rc = dnsd_txn(d, t, tc, now, r);
 	if (rc >= 0)
 		rc = cdtd_txn(d, t, tc, now, r);
+	if (rc >= 0)
+		rc = devd_txn(d, t, tc, now, r);
 	return rc < 0 ? rc : anneal_txn(d, t, tc, now, r);
 }
 
 void hooks_committed(struct netd *d, const struct ops_touched *tc)
 {
 	dnsd_committed(d, tc);
+	devd_committed(d, tc);
 	anneal_committed(d, tc);
 }
 
@@ -36,6 +42,8 @@ int hooks_state(struct netd *d, struct store_txn *t, const char *top_name, struc
 {
 	if (!strcmp(top_name, "dns"))
 		return dnsd_state(d, t, top);
+	if (!strcmp(top_name, "switches"))
+		return devd_state(d, t, top);
 	if (!strcmp(top_name, "roles") || !strcmp(top_name, "conduits"))
 		return 0;   /* configuration only */
 	return anneal_state(d, t, top_name, top, one);
@@ -49,6 +57,9 @@ int hooks_rpc(struct netd *d, struct store_txn *t, struct ops_prep *p, const cha
 	if (*handled)
 		return rc;
 	rc = cdtd_rpc(d, t, p, name, rpc, now, r, handled);
+	if (*handled)
+		return rc;
+	rc = devd_rpc(d, t, p, name, rpc, now, r, handled);
 	if (*handled)
 		return rc;
 	return anneal_rpc(d, t, p, name, rpc, now, r, handled);

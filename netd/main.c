@@ -22,6 +22,7 @@
 #include "netd/agent.h"
 #include "netd/anneal.h"
 #include "netd/cdtd.h"
+#include "netd/devd.h"
 #include "netd/dnsd.h"
 #include "netd/metrics.h"
 #include "netd/netconf.h"
@@ -215,7 +216,8 @@ static int open_modules(struct netd *d, struct netd_err *e)
 		return netd_err_set(e, rc, NULL, "writer: %s", netd_strerror(rc));
 	/* before the faces: their tables are opened here, and requests may
 	 * reach them as soon as a face listens */
-	if ((rc = dnsd_start(d, e)) < 0 || (rc = anneal_start(d, e)) < 0 || (rc = cdtd_start(d, e)) < 0)
+	if ((rc = dnsd_start(d, e)) < 0 || (rc = anneal_start(d, e)) < 0 || (rc = cdtd_start(d, e)) < 0 ||
+	    (rc = devd_start(d, e)) < 0)
 		return rc;
 	if ((rc = rc_start(d, &d->rc, e)) < 0)
 		return rc;
@@ -229,7 +231,8 @@ static int open_modules(struct netd *d, struct netd_err *e)
 		if ((rc = mib_start(d->loop, &src, &mc, &snmp_agent, e)) < 0)
 			return rc;
 	}
-	return 0;
+	/* after the subagent: net-snmp's first init must be the agent's (devices/snmp.h) */
+	return devd_run(d, e);
 }
 
 static void close_modules(struct netd *d)
@@ -240,7 +243,8 @@ static void close_modules(struct netd *d)
 	mib_stop(snmp_agent);  /* before the loop it watches fds on */
 	snmp_agent = NULL;
 	wr_free(d->writer);   /* runs what is queued: the hooks below still see it */
-	anneal_stop(d);
+	anneal_stop(d);   /* cancels the devices jig's runs */
+	devd_stop(d);
 	dnsd_stop(d);
 	loop_free(d->loop);
 	auth_free(d->auth);

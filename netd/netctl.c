@@ -78,6 +78,9 @@ static const char nc_usage_text[] =
 	"  dns status                         record states per zone, outbox depth\n"
 	"  dns check                          reconcile with the servers now, report drift\n"
 	"  dns export ZONE                    the intended zone as an RFC 1035 master file\n"
+	"  switch list | show NAME            switches: state, ports, links (learned and the operator's)\n"
+	"  switch learn NAME | sync NAME      learn its links now / reconcile it now, and wait\n"
+	"  bmc show NODE | sync NODE          a node's BMC: wanted and read-back address, state; configure now\n"
 	"  hash-password                      hash a password read from stdin (for users in the config)\n"
 	"  help                               this text\n"
 	"\n"
@@ -1779,6 +1782,8 @@ static const struct nc_cmd nc_cmds[] = {
 	{ "anneal", nc_cmd_anneal },
 	{ "dns", nc_cmd_dns },
 	{ "conduit", nc_cmd_conduit },
+	{ "switch", nc_cmd_switch },
+	{ "bmc", nc_cmd_bmc },
 };
 
 /* Run command rest[0] with its arguments. */

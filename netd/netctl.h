@@ -91,5 +91,8 @@ int nc_cmd_dns(struct nc *c, int argc, char **argv);
 /* netctl_conduit.c: argv[0] is "inventory" (of `node inventory`) or "conduit". */
 int nc_cmd_node_inventory(struct nc *c, int argc, char **argv);
 int nc_cmd_conduit(struct nc *c, int argc, char **argv);
+/* netctl_devices.c: argv[0] is "switch" or "bmc". */
+int nc_cmd_switch(struct nc *c, int argc, char **argv);
+int nc_cmd_bmc(struct nc *c, int argc, char **argv);
 
 #endif

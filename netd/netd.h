@@ -22,6 +22,7 @@ struct ncs_server;
 struct writer;
 struct anneal;
 struct dnsd;
+struct devd;
 
 struct netd {
 	struct netd_config cfg;
@@ -36,6 +37,7 @@ struct netd {
 	struct writer *writer;       /* the one writer: group commit for every face */
 	struct anneal *anneal;       /* the annealer service (netd/anneal.h), loop thread */
 	struct dnsd *dnsd;           /* DNS publication (netd/dnsd.h) */
+	struct devd *devd;           /* switches and BMCs (netd/devd.h) */
 	struct rc_server *rc;
 	struct ncs_server *nc;       /* NETCONF over SSH, NULL when not configured */
 	_Atomic uint32_t nc_lock_sid; /* NETCONF session holding <lock> on running, 0 = none */

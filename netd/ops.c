@@ -19,6 +19,7 @@
 
 #include "core/log.h"
 #include "netd/cdtd.h"
+#include "netd/devd.h"
 #include "netd/hooks.h"
 #include "netd/yangctx.h"
 #include "netd/yangmap.h"
@@ -28,8 +29,9 @@
 
 /* Configuration documents: top containers stored whole, as JSON, in the
  * "doc" table (decisions.md D23). Indexed by enum ops_doc. */
-static const char *const doc_names[OPS_NDOCS] = { "dns", "roles", "deployments", "conduits" };
-static const char *const doc_paths[OPS_NDOCS] = { "/netd:dns", "/netd:roles", "/netd:deployments", "/netd:conduits" };
+static const char *const doc_names[OPS_NDOCS] = { "dns", "roles", "deployments", "conduits", "switches" };
+static const char *const doc_paths[OPS_NDOCS] = { "/netd:dns", "/netd:roles", "/netd:deployments", "/netd:conduits",
+						  "/netd:switches" };
 #define OPS_DOCS_ALL ((1u << OPS_NDOCS) - 1)
 
 /* The document whose container @xpath is in, or -1. */
@@ -314,6 +316,8 @@ static int add_node_entry(struct netd *d, struct store_txn *t, struct lyd_node *
 	free(addrs);
 	if (!rc && state)
 		rc = cdtd_node_state(d, t, entry, n->name);   /* inventory, conduit-state */
+	if (!rc)
+		rc = devd_node_entry(d, t, entry, n->name, state);   /* bmc */
 	return rc;
 }
 
@@ -1106,7 +1110,8 @@ static int load_records(struct edit_ctx *c)
 	for (size_t i = 0; i < c->nodes.n; i++) {
 		if (!c->old_nodes[i].name[0])
 			continue;
-		if ((rc = ym_node_to_lyd(d->ly, parent, &c->old_nodes[i], NULL, 0, &entry)) < 0)
+		if ((rc = ym_node_to_lyd(d->ly, parent, &c->old_nodes[i], NULL, 0, &entry)) < 0 ||
+		    (rc = devd_node_entry(d, c->t, entry, c->old_nodes[i].name, false)) < 0)
 			return rc;
 	}
 	return 0;
@@ -1307,6 +1312,8 @@ static int put_nodes(struct edit_ctx *c)
 			if (!rc)
 				rc = ops_touch_node(&c->r->touched, n.name);
 		}
+		if (!rc)
+			rc = devd_node_put(c->d, c->t, e, c->nodes.names[i], c->r);   /* bmc */
 		model_node_clear(&n);
 	}
 	return rc;

@@ -27,13 +27,14 @@ enum ops_method { OPS_POST, OPS_PUT, OPS_PATCH, OPS_DELETE };
 /* What a successful write changed, for the hooks (netd/hooks.h): filled by
  * ops_run() (reset at its start), read inside the transaction and after the
  * commit. Node names include both names of a renamed node. */
-enum ops_doc { OPS_DOC_DNS = 0, OPS_DOC_ROLES, OPS_DOC_DEPLOYMENTS, OPS_DOC_CONDUITS, OPS_NDOCS };
+enum ops_doc { OPS_DOC_DNS = 0, OPS_DOC_ROLES, OPS_DOC_DEPLOYMENTS, OPS_DOC_CONDUITS, OPS_DOC_SWITCHES, OPS_NDOCS };
 #define OPS_DOC_BIT(d) (1u << (d))
 enum ops_touch_flag {
 	OPS_T_ANNEAL = 1u << 0,      /* an annealer RPC ran (propose, commit, retry) */
 	OPS_T_DNS_CHECK = 1u << 1,   /* dns-check asked for a reconciliation */
 	OPS_T_NETWORKS_ALL = 1u << 2,/* networks changed in a way that may touch every node */
 	OPS_T_RENAME = 1u << 3,      /* rename-node: nodes[0] is the old name, nodes[1] the new */
+	OPS_T_DEVICES = 1u << 4,     /* a devices RPC queued a request (switch-learn, switch-sync, bmc-sync) */
 };
 struct ops_touched {
 	char (*nodes)[MODEL_NAME_MAX];
