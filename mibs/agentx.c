@@ -433,7 +433,11 @@ static bool services_changed(struct mib_agent *a)
 	       n.dns_outbox_depth != o->dns_outbox_depth || n.dns_outbox_oldest_age_s != o->dns_outbox_oldest_age_s ||
 	       n.dns_updates_sent != o->dns_updates_sent || n.dns_updates_failed != o->dns_updates_failed ||
 	       counts_differ(n.roles, o->roles, MIB_ROLE_STATES) || n.roles_running != o->roles_running ||
-	       n.role_transitions != o->role_transitions || n.role_errors != o->role_errors;
+	       n.role_transitions != o->role_transitions || n.role_errors != o->role_errors ||
+	       n.have_devices != o->have_devices || counts_differ(n.switches, o->switches, MIB_DEV_STATES) ||
+	       counts_differ(n.bmcs, o->bmcs, MIB_DEV_STATES) || n.switch_syncs != o->switch_syncs ||
+	       n.switch_sync_errors != o->switch_sync_errors || n.switch_set_pdus != o->switch_set_pdus ||
+	       n.bmc_syncs != o->bmc_syncs || n.bmc_errors != o->bmc_errors || n.bmc_sets != o->bmc_sets;
 }
 
 static void on_tick(struct loop *l, void *arg)

@@ -21,6 +21,9 @@ const char *const mib_dns_state_name[MIB_DNS_STATES] = {
 const char *const mib_role_state_name[MIB_ROLE_STATES] = {
 	"proposed", "todo", "transition", "active", "error", "blocked",
 };
+const char *const mib_dev_state_name[MIB_DEV_STATES] = {
+	"unknown", "pending", "in-sync", "error",
+};
 
 struct gather {
 	const struct mib_source *src;

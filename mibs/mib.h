@@ -5,8 +5,8 @@
  * (1.3.6.1.4.1.32473.1, a placeholder arc, see the MIB) and answers GET,
  * GETNEXT and GETBULK from a snapshot of the figures (below: the store's
  * and the services') that is rebuilt at most once a second. Objects the
- * MIB defines but netd does not populate (switch states; a service part
- * the source does not report) answer noSuchObject; nothing is made up.
+ * MIB defines but netd does not populate (a service part the source does
+ * not report) answer noSuchObject; nothing is made up.
  *
  * Threading (STYLE item 5, docs/decisions.md D21): no thread. net-snmp is
  * driven from the netd event loop through its select-info API: every fd
@@ -68,7 +68,8 @@ struct mib_cfg {
  * mib_figures_collect() reads what the MIB serves from the store in one read
  * transaction (counts, per-network and per-range utilization) and asks
  * mib_source.services for what netd's services count in memory (the
- * writer's allocation counters, DNS publication, the annealer). The agent
+ * writer's allocation counters, DNS publication, the annealer, the devices
+ * service's switches and BMCs). The agent
  * turns the result into OIDs (snap.c); netd/metrics prints the same struct
  * in the Prometheus format. No net-snmp type appears here. */
 
@@ -84,9 +85,14 @@ enum mib_role_state {
 	MIB_ROLE_PROPOSED = 0, MIB_ROLE_TODO, MIB_ROLE_TRANSITION, MIB_ROLE_ACTIVE, MIB_ROLE_ERROR, MIB_ROLE_BLOCKED,
 	MIB_ROLE_STATES
 };
-/* "pending"..., "proposed"...: the YANG enum names, used as label values. */
+/* Device (switch, BMC) states, in the order of netd's YANG typedef
+ * device-state, of devd_figures() and of NETD-MIB's netdSwitchState and
+ * netdBmcState (value = index + 1). */
+enum mib_dev_state { MIB_DEV_UNKNOWN = 0, MIB_DEV_PENDING, MIB_DEV_IN_SYNC, MIB_DEV_ERROR, MIB_DEV_STATES };
+/* "pending"..., "proposed"..., "in-sync"...: the YANG enum names, used as label values. */
 extern const char *const mib_dns_state_name[MIB_DNS_STATES];
 extern const char *const mib_role_state_name[MIB_ROLE_STATES];
+extern const char *const mib_dev_state_name[MIB_DEV_STATES];
 
 /* What netd's services count (not in the store's records). A part whose
  * have_ flag is false was not filled: its objects are absent (noSuchObject,
@@ -106,6 +112,12 @@ struct mib_service_figs {
 	uint64_t roles_running;          /* jigs running now */
 	uint64_t role_transitions;       /* state changes since start */
 	uint64_t role_errors;            /* transitions into error since start */
+	bool have_devices;               /* the devices service (devd_figures) */
+	uint64_t switches[MIB_DEV_STATES];   /* configured switches by state ("pending": work noted) */
+	uint64_t bmcs[MIB_DEV_STATES];       /* BMCs (nodes with a bmc container) by state */
+	uint64_t switch_syncs, switch_sync_errors;   /* switch reconciles since start, failed ones */
+	uint64_t switch_set_pdus;        /* SNMP SET PDUs sent to switches since start */
+	uint64_t bmc_syncs, bmc_errors, bmc_sets;    /* BMC syncs, failed ones, IPMI sets since start */
 };
 
 /* One range of one network, as ipam_utilization() reports it. */

@@ -7,10 +7,12 @@
  *   netdMIB.1.3.1.C.<name>.<fam>.<idx>    netdRangeTable
  *   netdMIB.1.4.1.2.<state>               netdDnsStateTable (netdDnsRecords), DNS figures
  *   netdMIB.1.5.1.2.<state>               netdNodeRoleStateTable (netdNodeRoles), annealer figures
+ *   netdMIB.1.6.1.2.<state>               netdSwitchStateTable (netdSwitches), devices figures
  *   netdMIB.1.8.N.0, netdMIB.1.9.N.0      DNS and annealer scalars
- * The switch table (netdMIB.1.6) is defined but not served: netd has no
- * switch model yet. A service's objects are served only when the services
- * callback reported that part (mib_service_figs.have_*).
+ *   netdMIB.1.10.1.2.<state>              netdBmcStateTable (netdBmcs), devices figures
+ *   netdMIB.1.11.N.0                      devices scalars (switch and BMC syncs)
+ * A service's objects are served only when the services callback reported
+ * that part (mib_service_figs.have_*).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -287,6 +289,21 @@ static int add_services(struct vec *vc, const struct mib_service_figs *svc)
 		if (rc == 0)
 			rc = scalar(vc, MIB_ARC_ROLES, MIB_SC_ROLE_ERRORS, MIB_T_COUNTER64, svc->role_errors);
 	}
+	if (rc == 0 && svc->have_devices) {
+		const struct { uint32_t id; uint64_t v; } c[] = {
+			{ MIB_SC_SWITCH_SYNCS, svc->switch_syncs },
+			{ MIB_SC_SWITCH_SYNC_ERRORS, svc->switch_sync_errors },
+			{ MIB_SC_SWITCH_SET_PDUS, svc->switch_set_pdus },
+			{ MIB_SC_BMC_SYNCS, svc->bmc_syncs },
+			{ MIB_SC_BMC_SYNC_ERRORS, svc->bmc_errors },
+			{ MIB_SC_BMC_SETS, svc->bmc_sets },
+		};
+		rc = state_rows(vc, MIB_ARC_SWITCH_STATES, svc->switches, MIB_DEV_STATES);
+		if (rc == 0)
+			rc = state_rows(vc, MIB_ARC_BMC_STATES, svc->bmcs, MIB_DEV_STATES);
+		for (size_t i = 0; rc == 0 && i < sizeof c / sizeof c[0]; i++)
+			rc = scalar(vc, MIB_ARC_DEVICES, c[i].id, MIB_T_COUNTER64, c[i].v);
+	}
 	return rc;
 }
 
@@ -419,6 +436,11 @@ bool mib_object_served(const struct mib_snap *s, const uint32_t *oid, size_t len
 		return svc->have_dns && sub >= MIB_SC_DNS_OUTBOX_DEPTH && sub <= MIB_SC_DNS_UPDATES_FAILED;
 	case MIB_ARC_ROLES:
 		return svc->have_anneal && sub >= MIB_SC_ROLES_RUNNING && sub <= MIB_SC_ROLE_ERRORS;
+	case MIB_ARC_SWITCH_STATES:
+	case MIB_ARC_BMC_STATES:
+		return svc->have_devices && sub == 1 && col == MIB_STATE_COUNT_COL;
+	case MIB_ARC_DEVICES:
+		return svc->have_devices && sub >= MIB_SC_SWITCH_SYNCS && sub <= MIB_SC_BMC_SETS;
 	default:
 		return false;
 	}

@@ -27,10 +27,12 @@ enum mib_arc {
 	MIB_ARC_RANGES = 3,       /* netdRangeTable */
 	MIB_ARC_DNS_STATES = 4,   /* netdDnsStateTable */
 	MIB_ARC_ROLE_STATES = 5,  /* netdNodeRoleStateTable */
-	MIB_ARC_SWITCH_STATES = 6, /* netdSwitchStateTable: defined, not served */
+	MIB_ARC_SWITCH_STATES = 6, /* netdSwitchStateTable, devices figures */
 	MIB_ARC_NOTIFY = 7,       /* accessible-for-notify objects: never read */
 	MIB_ARC_DNS = 8,          /* scalars netdMIB.1.8.N.0 */
 	MIB_ARC_ROLES = 9,        /* scalars netdMIB.1.9.N.0 */
+	MIB_ARC_BMC_STATES = 10,  /* netdBmcStateTable, devices figures */
+	MIB_ARC_DEVICES = 11,     /* scalars netdMIB.1.11.N.0 */
 };
 /* Scalars of netdGeneral, netdDns and netdNodeRole (their last arc). */
 enum {
@@ -38,8 +40,11 @@ enum {
 	MIB_SC_RELEASES_TOTAL, MIB_SC_EXHAUSTIONS_TOTAL,
 	MIB_SC_DNS_OUTBOX_DEPTH = 1, MIB_SC_DNS_OUTBOX_OLDEST_AGE, MIB_SC_DNS_UPDATES_SENT, MIB_SC_DNS_UPDATES_FAILED,
 	MIB_SC_ROLES_RUNNING = 1, MIB_SC_ROLE_TRANSITIONS, MIB_SC_ROLE_ERRORS,
+	MIB_SC_SWITCH_SYNCS = 1, MIB_SC_SWITCH_SYNC_ERRORS, MIB_SC_SWITCH_SET_PDUS, MIB_SC_BMC_SYNCS,
+	MIB_SC_BMC_SYNC_ERRORS, MIB_SC_BMC_SETS,
 };
-/* The count column of the two state tables (netdDnsRecords, netdNodeRoles). */
+/* The count column of the state tables (netdDnsRecords, netdNodeRoles,
+ * netdSwitches, netdBmcs). */
 #define MIB_STATE_COUNT_COL 2
 
 enum mib_type { MIB_T_GAUGE = 1, MIB_T_UNSIGNED, MIB_T_STRING, MIB_T_COUNTER64, MIB_T_INTEGER };
@@ -101,7 +106,7 @@ unsigned mib_util_pct(uint64_t taken, const char *size);
 /* Instance OIDs, for the notification varbinds; @buf holds MIB_OID_MAX
  * arcs; each returns the length. A column of netdRangeEntry: */
 size_t mib_range_oid(uint32_t *buf, uint32_t column, const struct mib_range_fig *r);
-/* netdMIB.1.<arc>.<id>.0, a scalar (MIB_ARC_GENERAL, _DNS, _ROLES): */
+/* netdMIB.1.<arc>.<id>.0, a scalar (MIB_ARC_GENERAL, _DNS, _ROLES, _DEVICES): */
 size_t mib_scalar_oid(uint32_t *buf, uint32_t arc, uint32_t id);
 /* netdMIB.1.<arc>.1.<column>.<state + 1>, a state table's cell: */
 size_t mib_state_oid(uint32_t *buf, uint32_t arc, uint32_t column, uint32_t state);

@@ -14,6 +14,7 @@
 #include "annealer/annealer.h"
 #include "ipam/ipam.h"
 #include "netd/anneal.h"
+#include "netd/devd.h"
 #include "netd/dnsd.h"
 #include "netd/writer.h"
 
@@ -196,6 +197,24 @@ static void service_figures(void *arg, struct mib_service_figs *out)
 	out->roles_running = af.running;
 	out->role_transitions = af.transitions;
 	out->role_errors = af.errors;
+	if (d->devd) {   /* set at start-up, before any gathering */
+		struct devd_figures vf;
+		devd_figures(d, &vf);
+		out->have_devices = true;
+		_Static_assert(sizeof vf.switches / sizeof vf.switches[0] == MIB_DEV_STATES &&
+				       sizeof vf.bmcs / sizeof vf.bmcs[0] == MIB_DEV_STATES,
+			       "devd_figures: states");
+		for (size_t i = 0; i < MIB_DEV_STATES; i++) {
+			out->switches[i] = vf.switches[i];
+			out->bmcs[i] = vf.bmcs[i];
+		}
+		out->switch_syncs = vf.syncs;
+		out->switch_sync_errors = vf.sync_errors;
+		out->switch_set_pdus = vf.set_pdus;
+		out->bmc_syncs = vf.bmc_syncs;
+		out->bmc_errors = vf.bmc_errors;
+		out->bmc_sets = vf.bmc_sets;
+	}
 }
 
 void metrics_mib_source(struct netd *d, struct mib_source *out)
@@ -342,6 +361,23 @@ static void anneal(FILE *f, const struct mib_service_figs *v)
 	one(f, "netd_anneal_errors_total", "counter", "Node-role transitions into error since start.", v->role_errors);
 }
 
+static void devices(FILE *f, const struct mib_service_figs *v)
+{
+	by_state(f, "netd_switches", "Switches configured, by the devices service's state.", mib_dev_state_name,
+		 v->switches, MIB_DEV_STATES);
+	by_state(f, "netd_bmcs", "BMCs (nodes with a bmc container), by the devices service's state.",
+		 mib_dev_state_name, v->bmcs, MIB_DEV_STATES);
+	head(f, "netd_switch_syncs_total", "counter", "Switch reconciles since start, by result (ok or failed).");
+	fprintf(f, "netd_switch_syncs_total{result=\"ok\"} %llu\n", (unsigned long long)v->switch_syncs);
+	fprintf(f, "netd_switch_syncs_total{result=\"failed\"} %llu\n", (unsigned long long)v->switch_sync_errors);
+	one(f, "netd_switch_set_pdus_total", "counter", "SNMP SET PDUs sent to switches since start.",
+	    v->switch_set_pdus);
+	head(f, "netd_bmc_syncs_total", "counter", "BMC syncs since start, by result (ok or failed).");
+	fprintf(f, "netd_bmc_syncs_total{result=\"ok\"} %llu\n", (unsigned long long)v->bmc_syncs);
+	fprintf(f, "netd_bmc_syncs_total{result=\"failed\"} %llu\n", (unsigned long long)v->bmc_errors);
+	one(f, "netd_bmc_sets_total", "counter", "IPMI set commands sent to BMCs since start.", v->bmc_sets);
+}
+
 static void requests(FILE *f, const struct metrics_snapshot *s)
 {
 	head(f, "netd_requests_total", "counter", "Requests answered, per face, method (NETCONF: RPC) and code.");
@@ -406,6 +442,8 @@ char *metrics_format(const struct metrics_snapshot *s)
 		dns(f, svc);
 	if (svc->have_anneal)
 		anneal(f, svc);
+	if (svc->have_devices)
+		devices(f, svc);
 	requests(f, s);
 	one(f, "netd_writer_batches_total", "counter", "Write transactions (group commits) run by the writer.",
 	    s->writer_batches);

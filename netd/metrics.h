@@ -3,7 +3,8 @@
  * Two kinds:
  *  - read when asked: store size, and everything NETD-MIB serves — counts
  *    of networks, nodes and allocations, per-range utilization, the
- *    writer's allocation counters, DNS publication and annealer figures —
+ *    writer's allocation counters, DNS publication, annealer figures and
+ *    the devices service's switch and BMC states and syncs —
  *    gathered by mibs/' mib_figures_collect() from the source that
  *    metrics_mib_source() describes, the same one the NETD-MIB subagent
  *    reads; plus the writer's batches and queue;
@@ -69,7 +70,8 @@ struct metrics_snapshot {
 };
 
 /* The figures' source for @d: store, model, ipam, and the services
- * callback (the writer's counters, dnsd_figures(), anneal_figures(); safe
+ * callback (the writer's counters, dnsd_figures(), anneal_figures(),
+ * devd_figures() when the devices service is started; safe
  * on any thread). /metrics and the NETD-MIB subagent both gather from it. */
 void metrics_mib_source(struct netd *d, struct mib_source *out);
 

@@ -2,7 +2,8 @@
 """GET /metrics (Prometheus text format 0.0.4) against a real netd: auth,
 a strict parse of the exposition format, figures that agree with RESTCONF
 (utilization; DNS records by state and the outbox; node-roles by state and
-the annealer's queue), counters that move with requests, allocations,
+the annealer's queue; switches and BMCs by state, with a switch whose agent
+is a dead loopback port, so in error), counters that move with requests, allocations,
 releases and exhaustion, scrapes while writes run, and (when
 python3-ncclient is there) the NETCONF face's request counters.
 
@@ -38,6 +39,8 @@ TYPES = {'counter', 'gauge', 'histogram', 'summary', 'untyped'}
 # the YANG record-state and node-role-state enums: the state labels
 DNS_STATES = ['pending', 'published', 'verified', 'error', 'conflict', 'drift']
 ROLE_STATES = ['proposed', 'todo', 'transition', 'active', 'error', 'blocked']
+# the YANG device-state enum: netd_switches' and netd_bmcs' state labels
+DEV_STATES = ['unknown', 'pending', 'in-sync', 'error']
 
 
 def password_hash(pw):
@@ -273,6 +276,50 @@ def check_services(t, s, admin, samples, what):
     return samples
 
 
+def restconf_devices(admin):
+    """Switches (GET /netd:switches) and BMCs (the bmc containers of
+    GET /netd:nodes) counted by their state leaf; None if a GET failed."""
+    st, body = admin.get('/restconf/data/netd:switches')
+    if st not in (200, 204):
+        return None, None
+    sw = dict.fromkeys(DEV_STATES, 0)
+    for e in (body or {}).get('netd:switches', {}).get('switch', []):
+        sw[e.get('state', 'unknown')] = sw.get(e.get('state', 'unknown'), 0) + 1
+    st, body = admin.get('/restconf/data/netd:nodes')
+    if st not in (200, 204):
+        return sw, None
+    bm = dict.fromkeys(DEV_STATES, 0)
+    for e in (body or {}).get('netd:nodes', {}).get('node', []):
+        if 'bmc' in e:
+            bm[e['bmc'].get('state', 'unknown')] = bm.get(e['bmc'].get('state', 'unknown'), 0) + 1
+    return sw, bm
+
+
+def check_devices(t, s, admin, what, want_state=None):
+    """netd_switches{state} and netd_bmcs{state} = RESTCONF's states, one
+    series per device-state; with @want_state, until the configured
+    switches are all in it (at most 30 s: an SNMP timeout and backoff).
+    Returns the matching scrape and RESTCONF's switch counts."""
+    deadline = time.time() + 30
+    while True:
+        samples = s.scrape(what)[1]
+        sw, bm = restconf_devices(admin)
+        got_sw = {st: value(samples, 'netd_switches', state=st) for st in DEV_STATES}
+        got_bm = {st: value(samples, 'netd_bmcs', state=st) for st in DEV_STATES}
+        agree = sw is not None and bm is not None and got_sw == sw and got_bm == bm
+        there = want_state is None or (sw is not None and sum(sw.values()) and sw[want_state] == sum(sw.values()))
+        if (agree and there) or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    t.ok(label_values(samples, 'netd_switches', 'state') == sorted(DEV_STATES) and
+         label_values(samples, 'netd_bmcs', 'state') == sorted(DEV_STATES),
+         f'{what}: a netd_switches and a netd_bmcs series per device state')
+    t.ok(agree and there, f'{what}: netd_switches{{state}} and netd_bmcs{{state}} = RESTCONF /netd:switches '
+         'and /netd:nodes bmc states' + (f' (all {want_state})' if want_state else ''),
+         f'metrics {got_sw} {got_bm} vs RESTCONF {sw} {bm}')
+    return samples, sw
+
+
 def parser_self_test(t):
     """The parser refuses what it must (so its passes mean something)."""
     good = '# HELP a_b x\n# TYPE a_b counter\na_b{l="v\\"q"} 1\n'
@@ -375,7 +422,10 @@ def main():
                 'netd_dns_records': 'gauge', 'netd_dns_outbox_depth': 'gauge',
                 'netd_dns_outbox_oldest_age_seconds': 'gauge', 'netd_dns_updates_total': 'counter',
                 'netd_anneal_node_roles': 'gauge', 'netd_anneal_running': 'gauge', 'netd_anneal_queue_depth': 'gauge',
-                'netd_anneal_transitions_total': 'counter', 'netd_anneal_errors_total': 'counter'}
+                'netd_anneal_transitions_total': 'counter', 'netd_anneal_errors_total': 'counter',
+                'netd_switches': 'gauge', 'netd_bmcs': 'gauge', 'netd_switch_syncs_total': 'counter',
+                'netd_switch_set_pdus_total': 'counter', 'netd_bmc_syncs_total': 'counter',
+                'netd_bmc_sets_total': 'counter'}
         missing = {k: v for k, v in want.items() if types.get(k) != v}
         t.ok(not missing, 'every metric is there with its type', str(missing))
         t.ok(all(n.startswith('netd_') for n in types), 'every metric is netd_*', str(list(types)))
@@ -422,6 +472,27 @@ def main():
         # above are not just zeros
         t.ok(total(ms, 'netd_dns_records') > 0, 'netd_dns_records counts the records derived for lab\'s nodes',
              str({k: v for k, v in ms.items() if k[0] == 'netd_dns_records'}))
+        # --- switches: none configured, then one whose agent is a dead
+        # loopback port (nothing listens there): its state becomes error
+        md, sw = check_devices(t, s, admin, 'no switch')
+        t.ok(sw is not None and sum(sw.values()) == 0 and total(md, 'netd_switches') == 0,
+             'no switch configured: every netd_switches series is 0', str(sw))
+        dead = {'name': 'sw-dead', 'address': f'127.0.0.1:{free_port()}', 'learn-interval': 0,
+                'snmp': {'version': 'v2c', 'community': 'metrics-test', 'timeout': 200, 'retries': 0},
+                'allowed-vlans': ['1-100'], 'allowed-ports': ['1-8'], 'idle-vlan': 99}
+        st, body = admin.json('PUT', '/restconf/data/netd:switches', {'netd:switches': {'switch': [dead]}})
+        t.ok(st in (201, 204), 'switch sw-dead (unreachable agent) configured', f'{st} {body}')
+        md, sw = check_devices(t, s, admin, 'unreachable switch', want_state='error')
+        t.ok(sw == {'unknown': 0, 'pending': 0, 'in-sync': 0, 'error': 1} and
+             value(md, 'netd_switches', state='error') == 1, 'the unreachable switch is counted in error',
+             f'{sw} {value(md, "netd_switches", state="error")}')
+        t.ok(value(md, 'netd_switch_syncs_total', result='failed') >= 1 and
+             value(md, 'netd_switch_syncs_total', result='ok') == 0 and
+             label_values(md, 'netd_switch_syncs_total', 'result') == ['failed', 'ok'] and
+             label_values(md, 'netd_bmc_syncs_total', 'result') == ['failed', 'ok'],
+             'netd_switch_syncs_total: the failed reconcile counted, none in sync',
+             str({k: v for k, v in md.items() if k[0].startswith(('netd_switch', 'netd_bmc'))}))
+
         big = value(m0, 'netd_range_size', network='lab', family='ipv6', range='derived')
         t.ok(big > 2 ** 63, 'derived v6 size is a float above 2^63', str(big))
 

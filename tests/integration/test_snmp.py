@@ -10,7 +10,8 @@ netdRangeNearlyExhausted to snmptrapd; restarting snmpd must not need a
 netd restart. net-snmp's own MIB parser (snmptranslate) must read
 NETD-MIB.txt and find the notifications at the OIDs netd sends, with the
 objects it sends. A deployment of noop roles must show in netdNodeRoles as
-RESTCONF counts it; a role whose exec jig exits 1 (one attempt) must bring
+RESTCONF counts it; a switch whose agent is a dead loopback port must show
+in netdSwitches as RESTCONF /netd:switches reports its state (error); a role whose exec jig exits 1 (one attempt) must bring
 exactly one netdNodeRoleError carrying the counts.
 
 Not here: provoking netdDnsDriftDetected (it needs a DNS server whose zone
@@ -56,6 +57,8 @@ NODES = 6
 # YANG record-state and node-role-state enums, /metrics' state labels
 DNS_STATES = ['pending', 'published', 'verified', 'error', 'conflict', 'drift']
 ROLE_STATES = ['proposed', 'todo', 'transition', 'active', 'error', 'blocked']
+# NETD-MIB's netdSwitchState and netdBmcState, the YANG device-state enum
+DEV_STATES = ['unknown', 'pending', 'in-sync', 'error']
 
 
 class Proc:
@@ -245,6 +248,25 @@ def restconf_role_counts(c):
     return sums
 
 
+def restconf_devices(c):
+    """Switches (/netd:switches) and BMCs (bmc containers of /netd:nodes)
+    counted by their state leaf, or None for a GET that failed."""
+    status, body = c.get('/restconf/data/netd:switches')
+    sw = None
+    if status in (200, 204):
+        sw = dict.fromkeys(DEV_STATES, 0)
+        for e in (body or {}).get('netd:switches', {}).get('switch', []):
+            sw[e.get('state', 'unknown')] = sw.get(e.get('state', 'unknown'), 0) + 1
+    status, body = c.get('/restconf/data/netd:nodes')
+    bm = None
+    if status in (200, 204):
+        bm = dict.fromkeys(DEV_STATES, 0)
+        for e in (body or {}).get('netd:nodes', {}).get('node', []):
+            if 'bmc' in e:
+                bm[e['bmc'].get('state', 'unknown')] = bm.get(e['bmc'].get('state', 'unknown'), 0) + 1
+    return sw, bm
+
+
 def service_pairs(vals, m):
     """(MIB value, /metrics value) for the counters, DNS and annealer figures."""
     def sc(arc, i):
@@ -261,6 +283,14 @@ def service_pairs(vals, m):
     pairs += [(roles[s], metric(m, 'netd_anneal_node_roles', state=s)) for s in ROLE_STATES]
     pairs += [(sc(9, 1), metric(m, 'netd_anneal_running')), (sc(9, 2), metric(m, 'netd_anneal_transitions_total')),
               (sc(9, 3), metric(m, 'netd_anneal_errors_total')), (roles['todo'], metric(m, 'netd_anneal_queue_depth'))]
+    pairs += [(vals.get(f'{BASE}.1.6.1.2.{i + 1}'), metric(m, 'netd_switches', state=s)) for i, s in enumerate(DEV_STATES)]
+    pairs += [(vals.get(f'{BASE}.1.10.1.2.{i + 1}'), metric(m, 'netd_bmcs', state=s)) for i, s in enumerate(DEV_STATES)]
+    pairs += [(sc(11, 1), metric(m, 'netd_switch_syncs_total', result='ok')),
+              (sc(11, 2), metric(m, 'netd_switch_syncs_total', result='failed')),
+              (sc(11, 3), metric(m, 'netd_switch_set_pdus_total')),
+              (sc(11, 4), metric(m, 'netd_bmc_syncs_total', result='ok')),
+              (sc(11, 5), metric(m, 'netd_bmc_syncs_total', result='failed')),
+              (sc(11, 6), metric(m, 'netd_bmc_sets_total'))]
     return pairs
 
 
@@ -282,6 +312,11 @@ def check_services(t, c, port, vals, label, allocations):
         if status is None or dns != {s: int(status.get(s, 0)) for s in DNS_STATES} or \
                 sc(8, 1) != int(status.get('outbox-depth', 0)):
             bad.append(f'netdDnsRecords {dns}, outbox {sc(8, 1)} != status {status}')
+        sw = {s: vals.get(f'{BASE}.1.6.1.2.{i + 1}') for i, s in enumerate(DEV_STATES)}
+        bm = {s: vals.get(f'{BASE}.1.10.1.2.{i + 1}') for i, s in enumerate(DEV_STATES)}
+        rsw, rbm = restconf_devices(c)
+        if rsw is None or sw != rsw or rbm is None or bm != rbm:
+            bad.append(f'netdSwitches {sw}, netdBmcs {bm} != RESTCONF switches {rsw}, bmcs {rbm}')
         return bad
 
     bad = mismatch()
@@ -292,12 +327,16 @@ def check_services(t, c, port, vals, label, allocations):
         bad = mismatch()
     t.ok(all(isinstance(vals.get(f'{BASE}.1.{a}.1.2.{i}'), int) for a in (4, 5) for i in range(1, 7)),
          f'{label}: netdDnsRecords and netdNodeRoles have a row for each of the 6 states')
+    t.ok(all(isinstance(vals.get(f'{BASE}.1.{a}.1.2.{i}'), int) for a in (6, 10) for i in range(1, 5)) and
+         all(isinstance(vals.get(f'{BASE}.1.11.{i}.0'), int) for i in range(1, 7)),
+         f'{label}: netdSwitches and netdBmcs have a row for each of the 4 device states; the 6 devices scalars')
     t.ok(not any(k.startswith(f'{BASE}.1.4.1.2.7') or k.startswith(f'{BASE}.1.5.1.2.7') or
-                 k.startswith(f'{BASE}.1.6.') for k in vals),
-         f'{label}: no seventh state row, nothing in the switch table')
-    t.ok(not bad, f'{label}: counters, DNS and annealer objects equal /metrics (the same gathering), '
+                 k.startswith(f'{BASE}.1.6.1.2.5') or k.startswith(f'{BASE}.1.10.1.2.5') for k in vals),
+         f'{label}: no state row beyond the enumerations')
+    t.ok(not bad, f'{label}: counters, DNS, annealer and devices objects equal /metrics (the same gathering), '
          'netdNodeRoles the counts of RESTCONF /netd:deployments, netdDnsRecords and netdDnsOutboxDepth '
-         '/netd:dns/status', '; '.join(bad))
+         '/netd:dns/status, netdSwitches and netdBmcs the states of /netd:switches and /netd:nodes bmc',
+         '; '.join(bad))
     t.ok(sc(1, 6) == allocations and sc(1, 7) == 0 and sc(1, 8) == 0,
          f'{label}: netdAllocationsTotal {allocations}, releases 0, exhaustions 0', f'{sc(1, 6)} {sc(1, 7)} {sc(1, 8)}')
     return vals
@@ -366,6 +405,29 @@ def main():
         check_services(t, c, snmp_port, vals, 'first walk', NODES * 2 + NODES // 2)
         check_mib_text(t, env)
 
+        # a switch whose agent is a dead loopback port (nothing listens):
+        # the devices service reports it in error, the MIB counts it there
+        dead = {'name': 'sw-dead', 'address': f'127.0.0.1:{free_port()}', 'learn-interval': 0,
+                'snmp': {'version': 'v2c', 'community': 'snmp-test', 'timeout': 200, 'retries': 0},
+                'allowed-vlans': ['1-100'], 'allowed-ports': ['1-8'], 'idle-vlan': 99}
+        status, body = c.json('PUT', '/restconf/data/netd:switches', {'netd:switches': {'switch': [dead]}})
+        t.ok(status in (201, 204), 'switch sw-dead (unreachable agent) configured', f'{status} {body}')
+        deadline, sw, vals = time.time() + 30, None, {}
+        while time.time() < deadline:
+            sw = restconf_devices(c)[0]
+            vals = walk(snmp_port, f'{BASE}.1.6')[0]
+            if sw and sw['error'] == 1 and vals.get(f'{BASE}.1.6.1.2.4') == 1:
+                break
+            time.sleep(0.3)
+        t.ok(sw == {'unknown': 0, 'pending': 0, 'in-sync': 0, 'error': 1} and
+             [vals.get(f'{BASE}.1.6.1.2.{i}') for i in range(1, 5)] == [0, 0, 0, 1],
+             'the unreachable switch: RESTCONF state error, netdSwitches.error(4) = 1, the other rows 0',
+             f'{sw} {vals}')
+        vals = check_services(t, c, snmp_port, walk(snmp_port)[0], 'with the switch', NODES * 2 + NODES // 2)
+        t.ok((vals.get(f'{BASE}.1.11.2.0') or 0) >= 1 and vals.get(f'{BASE}.1.11.1.0') == 0,
+             'netdSwitchSyncErrors counts the failed reconcile, netdSwitchSyncs none',
+             str({k: v for k, v in vals.items() if k.startswith(BASE + '.1.11.')}))
+
         # notifications: 7 of 10 (70 %) stays quiet, the 8th (80 %) sends one, the 9th none
         def vip(i):
             return c.json('POST', '/restconf/operations/netd:allocate-address',
@@ -387,15 +449,17 @@ def main():
         vals, _ = walk(snmp_port, f'{BASE}.1.3.1.11.{name_oid("tiny")}.1.1')
         t.ok(vals.get(f'{BASE}.1.3.1.11.{name_oid("tiny")}.1.1') == 90, 'netdRangeUtilization of tiny/pool is 90',
              str(vals))
-        # a served object without the instance, and an unpopulated one (switches)
+        # a served object without the instance, and an unpopulated one (a notification object)
         r = subprocess.run(['snmpget'] + V3 + [f'127.0.0.1:{snmp_port}', f'{BASE}.1.3.1.7.{name_oid("nope")}.1.1',
-                                               f'{BASE}.1.6.1.2.1', f'{BASE}.1.4.1.2.7', f'{BASE}.1.1.6.0'],
+                                               f'{BASE}.1.7.1.0', f'{BASE}.1.4.1.2.7', f'{BASE}.1.1.6.0',
+                                               f'{BASE}.1.6.1.2.5', f'{BASE}.1.6.1.2.4'],
                            capture_output=True, text=True)
         lines = r.stdout.splitlines()
-        t.ok(len(lines) == 4 and 'No Such Instance' in lines[0] and 'No Such Object' in lines[1] and
-             'No Such Instance' in lines[2] and 'Counter64: 24' in lines[3],
-             'noSuchInstance for a missing row or state, noSuchObject for the switch table; '
-             'netdAllocationsTotal counts the 9 VIPs too', r.stdout + r.stderr)
+        t.ok(len(lines) == 6 and 'No Such Instance' in lines[0] and 'No Such Object' in lines[1] and
+             'No Such Instance' in lines[2] and 'Counter64: 24' in lines[3] and 'No Such Instance' in lines[4] and
+             'Gauge32: 1' in lines[5],
+             'noSuchInstance for a missing row or state, noSuchObject for a notification object; '
+             'netdAllocationsTotal counts the 9 VIPs too; netdSwitches.error 1', r.stdout + r.stderr)
 
         # node roles: a deployment of noop roles converges; one whose exec
         # jig fails (one attempt) ends in error and brings one netdNodeRoleError

@@ -196,7 +196,10 @@ static const struct served_case served_cases[] = {
 	{ { 1, 4, 1, 3 }, 4, false, false },
 	{ { 1, 5, 1, 2, 5 }, 5, false, true },        /* netdNodeRoles.error */
 	{ { 1, 5, 1, 1 }, 4, false, false },
-	{ { 1, 6, 1, 2 }, 4, false, false },          /* netdSwitches: no switch model, never */
+	{ { 1, 6, 1, 2 }, 4, false, true },           /* netdSwitches: the devices service's */
+	{ { 1, 6, 1, 2, 3 }, 5, false, true },        /* netdSwitches.inSync */
+	{ { 1, 6, 1, 1 }, 4, false, false },          /* netdSwitchState: the index */
+	{ { 1, 6, 1, 3 }, 4, false, false },
 	{ { 1, 7, 1, 0 }, 4, false, false },          /* accessible-for-notify */
 	{ { 1, 8, 1, 0 }, 4, false, true },           /* netdDnsOutboxDepth.0 */
 	{ { 1, 8, 4, 0 }, 4, false, true },           /* netdDnsUpdatesFailed.0 */
@@ -205,6 +208,13 @@ static const struct served_case served_cases[] = {
 	{ { 1, 9, 3, 0 }, 4, false, true },           /* netdNodeRoleErrors.0 */
 	{ { 1, 9, 4, 0 }, 4, false, false },
 	{ { 1, 10, 1, 0 }, 4, false, false },
+	{ { 1, 10, 1, 2, 4 }, 5, false, true },       /* netdBmcs.error */
+	{ { 1, 10, 2, 2 }, 4, false, false },
+	{ { 1, 11, 1, 0 }, 4, false, true },          /* netdSwitchSyncs.0 */
+	{ { 1, 11, 6, 0 }, 4, false, true },          /* netdBmcSets.0 */
+	{ { 1, 11, 7, 0 }, 4, false, false },
+	{ { 1, 11, 0, 0 }, 4, false, false },
+	{ { 1, 12, 1, 0 }, 4, false, false },
 	{ { 2, 1, 1, 0 }, 4, false, false },
 	{ { 1, 1, 1 }, 3, false, false },             /* too short */
 };
@@ -214,7 +224,7 @@ static void test_object_served(void **state)
 	static const uint32_t base[] = { MIB_BASE_ARCS };
 	struct mib_snap none = { 0 }, all = { 0 }, dns_only = { 0 };
 	(void)state;
-	all.svc.have_counters = all.svc.have_dns = all.svc.have_anneal = true;
+	all.svc.have_counters = all.svc.have_dns = all.svc.have_anneal = all.svc.have_devices = true;
 	dns_only.svc.have_dns = true;
 	for (size_t i = 0; i < N_ARCS(served_cases); i++) {
 		const struct served_case *c = &served_cases[i];
@@ -908,6 +918,80 @@ static void test_snap_services(void **state)
 	mib_snap_free(&s);
 }
 
+/* The devices service's figures: the switch and BMC state rows (one per
+ * device-state, value = index + 1, zeros served) and the scalars. */
+static void test_snap_devices(void **state)
+{
+	struct mib_figures fg = { .generation = 1 };
+	struct mib_snap s;
+	uint32_t oid[MIB_OID_MAX];
+	size_t len;
+	(void)state;
+
+	fg.svc = (struct mib_service_figs){
+		.have_devices = true, .switches = { 0, 1, 2, BIG_GAUGE }, .bmcs = { 5, 0, 7, 8 },
+		.switch_syncs = BIG_COUNTER, .switch_sync_errors = 3, .switch_set_pdus = 40, .bmc_syncs = 4,
+		.bmc_errors = 6, .bmc_sets = 12,
+	};
+	assert_int_equal(mib_snap_from_figures(&fg, 80, &s), 0);
+	/* 5 general scalars, 4 + 4 state rows, 6 devices scalars */
+	assert_int_equal(s.n, 5 + 4 + 4 + 6);
+	for (size_t i = 1; i < s.n; i++)
+		assert_true(mib_oid_cmp(s.v[i - 1].oid, s.v[i - 1].len, s.v[i].oid, s.v[i].len) < 0);
+	static const uint64_t sw_want[MIB_DEV_STATES] = { 0, 1, 2, UINT32_MAX };   /* Gauge32 latches */
+	for (uint32_t st = 0; st < MIB_DEV_STATES; st++) {
+		len = mib_state_oid(oid, MIB_ARC_SWITCH_STATES, MIB_STATE_COUNT_COL, st);
+		assert_int_equal(oid[len - 1], st + 1);
+		const struct mib_val *v = mib_snap_get(&s, oid, len);
+		assert_non_null(v);
+		assert_int_equal(v->type, MIB_T_GAUGE);
+		assert_int_equal(v->num, sw_want[st]);
+		len = mib_state_oid(oid, MIB_ARC_BMC_STATES, MIB_STATE_COUNT_COL, st);
+		v = mib_snap_get(&s, oid, len);
+		assert_non_null(v);
+		assert_int_equal(v->type, MIB_T_GAUGE);
+		assert_int_equal(v->num, fg.svc.bmcs[st]);
+	}
+	len = mib_state_oid(oid, MIB_ARC_SWITCH_STATES, MIB_STATE_COUNT_COL, MIB_DEV_STATES);
+	assert_null(mib_snap_get(&s, oid, len));   /* no fifth state: served object, no instance */
+	assert_true(mib_object_served(&s, oid, len));
+	static const struct { uint32_t id; uint64_t v; } sc[] = {
+		{ MIB_SC_SWITCH_SYNCS, BIG_COUNTER }, { MIB_SC_SWITCH_SYNC_ERRORS, 3 }, { MIB_SC_SWITCH_SET_PDUS, 40 },
+		{ MIB_SC_BMC_SYNCS, 4 }, { MIB_SC_BMC_SYNC_ERRORS, 6 }, { MIB_SC_BMC_SETS, 12 },
+	};
+	for (size_t i = 0; i < N_ARCS(sc); i++) {
+		const struct mib_val *v = mib_snap_get(&s, oid, mib_scalar_oid(oid, MIB_ARC_DEVICES, sc[i].id));
+		assert_non_null(v);
+		assert_int_equal(v->type, MIB_T_COUNTER64);
+		assert_int_equal(v->num, sc[i].v);
+	}
+	/* a walk: the switch table follows the general scalars, the BMC table
+	 * and the devices scalars end it */
+	len = mib_scalar_oid(oid, MIB_ARC_GENERAL, MIB_SC_THRESHOLD);
+	const struct mib_val *v = mib_snap_next(&s, oid, len, false);
+	assert_non_null(v);
+	assert_int_equal(v->oid[MIB_BASE_LEN + 1], MIB_ARC_SWITCH_STATES);
+	assert_int_equal(v->oid[MIB_BASE_LEN + 4], 1);
+	len = mib_state_oid(oid, MIB_ARC_SWITCH_STATES, MIB_STATE_COUNT_COL, MIB_DEV_ERROR);
+	v = mib_snap_next(&s, oid, len, false);
+	assert_non_null(v);
+	assert_int_equal(v->oid[MIB_BASE_LEN + 1], MIB_ARC_BMC_STATES);
+	assert_true(mib_snap_next(&s, oid, mib_scalar_oid(oid, MIB_ARC_DEVICES, MIB_SC_BMC_SETS), true) ==
+		    &s.v[s.n - 1]);
+	assert_int_equal(s.svc.switches[MIB_DEV_IN_SYNC], 2);   /* the snapshot keeps its copy */
+	assert_string_equal(mib_dev_state_name[MIB_DEV_IN_SYNC], "in-sync");
+	mib_snap_free(&s);
+
+	/* without the devices part: none of its objects, none served */
+	fg.svc = (struct mib_service_figs){ 0 };
+	assert_int_equal(mib_snap_from_figures(&fg, 80, &s), 0);
+	assert_int_equal(s.n, 5);
+	len = mib_state_oid(oid, MIB_ARC_SWITCH_STATES, MIB_STATE_COUNT_COL, MIB_DEV_ERROR);
+	assert_false(mib_object_served(&s, oid, len));
+	assert_false(mib_object_served(&s, oid, mib_scalar_oid(oid, MIB_ARC_DEVICES, MIB_SC_SWITCH_SYNCS)));
+	mib_snap_free(&s);
+}
+
 /* mib_snap_from_figures needs no store: figures put together by hand. */
 static void test_snap_from_figures(void **state)
 {
@@ -946,6 +1030,7 @@ int main(void)
 		cmocka_unit_test(test_object_served),
 		cmocka_unit_test(test_rise),
 		cmocka_unit_test(test_snap_from_figures),
+		cmocka_unit_test(test_snap_devices),
 		cmocka_unit_test_setup_teardown(test_snap_build, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snap_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_figures, setup, teardown),
