@@ -7,7 +7,8 @@
  *   hooks              doc check, txn, RPCs, state for GET, commits
  *   node facts         what the model says of a node: networks, NICs, plan
  *   links              operator and learned links -> dev_link / dev_nic
- *   switch work        learn (dev_snmp_learn), reconcile (read, plan, apply)
+ *   switch work        learn (dev_snmp_learn), reconcile (read, plan, apply):
+ *                      SNMP (devices/snmp.h) or NETCONF (devices/nc.h)
  *   BMC work           the wanted LAN config, dev_bmc_apply
  *   states             the worker's results as JSON in the store
  *   the jig            devices: runs handed to the worker, ended on the loop
@@ -31,6 +32,7 @@
 #include "core/log.h"
 #include "devices/bmc.h"
 #include "devices/devices.h"
+#include "devices/nc.h"
 #include "devices/snmp.h"
 #include "netd/anneal.h"
 #include "netd/cdtd.h"
@@ -67,6 +69,9 @@ struct swcfg {
 	enum dev_snmp_auth auth;
 	char user[40], auth_key[136], priv_key[136], community[72];   /* secrets: wiped */
 	unsigned timeout_ms, retries;
+	/* driver netconf: SSH to nc_host:nc_port (secrets: wiped) */
+	char nc_host[128], nc_user[72], nc_password[136], nc_key_file[4096], nc_known_hosts[4096];
+	unsigned nc_port, nc_timeout_ms;
 	struct dev_range vlans[RANGES_MAX], ports[RANGES_MAX];
 	size_t n_vlans, n_ports;
 	uint16_t idle_vlan;
@@ -533,6 +538,48 @@ static void snmp_from(const struct lyd_node *sn, struct swcfg *c)
 	c->retries = (unsigned)leaf_ul(sn, "retries", 1);
 }
 
+static void netconf_from(const struct lyd_node *nc, struct swcfg *c)
+{
+	copy(c->nc_user, sizeof c->nc_user, leaf(nc, "user"));
+	copy(c->nc_password, sizeof c->nc_password, leaf(nc, "password"));
+	copy(c->nc_key_file, sizeof c->nc_key_file, leaf(nc, "private-key-file"));
+	copy(c->nc_known_hosts, sizeof c->nc_known_hosts, leaf(nc, "known-hosts"));
+	c->nc_timeout_ms = (unsigned)leaf_ul(nc, "timeout", 10000);
+}
+
+/* A netconf switch's address: HOST, HOST:PORT, [V6] or [V6]:PORT (a bare
+ * IPv6 address has no port).  0, or -1 when it does not parse. */
+static int nc_address(const char *addr, char *host, size_t cap, unsigned *port)
+{
+	const char *p = NULL, *h = addr, *he;
+	*port = 0;
+	if (addr[0] == '[') {
+		h = addr + 1;
+		if (!(he = strchr(h, ']')) || (he[1] && he[1] != ':'))
+			return -1;
+		p = he[1] ? he + 2 : NULL;
+	} else {
+		const char *c = strchr(addr, ':');
+		he = addr + strlen(addr);
+		if (c && !strchr(c + 1, ':')) {
+			he = c;
+			p = c + 1;
+		}
+	}
+	if (he == h || (size_t)(he - h) >= cap)
+		return -1;
+	memcpy(host, h, (size_t)(he - h));
+	host[he - h] = '\0';
+	if (p) {
+		char *end = NULL;
+		unsigned long v = strtoul(p, &end, 10);
+		if (end == p || *end || v < 1 || v > 65535)
+			return -1;
+		*port = (unsigned)v;
+	}
+	return 0;
+}
+
 static int links_from(const struct lyd_node *ent, struct swcfg *c)
 {
 	const struct lyd_node *l;
@@ -556,10 +603,19 @@ static int links_from(const struct lyd_node *ent, struct swcfg *c)
 /* What YANG cannot say about one switch. */
 static int swcfg_check(const struct swcfg *c, struct netd_err *e)
 {
-	char path[NETD_ERR_PATH_MAX];
+	char path[NETD_ERR_PATH_MAX], host[sizeof c->nc_host];
+	unsigned port = 0;
 	if (!in_ranges(c->vlans, c->n_vlans, c->idle_vlan))
 		return netd_err_set(e, NETD_EINVAL, sw_path(c->name, "idle-vlan", path, sizeof path),
 				    "switch %s: idle VLAN %u is not in allowed-vlans", c->name, c->idle_vlan);
+	if (c->netconf && nc_address(c->address, host, sizeof host, &port) < 0)
+		return netd_err_set(e, NETD_EINVAL, sw_path(c->name, "address", path, sizeof path),
+				    "switch %s: address '%s' is not HOST, HOST:PORT or [V6]:PORT (driver netconf)", c->name,
+				    c->address);
+	if (c->netconf && (!c->nc_user[0] || (!c->nc_key_file[0] && !c->nc_password[0])))
+		return netd_err_set(e, NETD_EINVAL, sw_path(c->name, "netconf", path, sizeof path),
+				    "switch %s: driver netconf needs netconf/user and netconf/private-key-file or "
+				    "netconf/password", c->name);
 	if (c->netconf)
 		return 0;
 	if (c->version == DEV_SNMP_V2C && !c->community[0])
@@ -580,14 +636,19 @@ static int swcfg_from(const struct lyd_node *ent, struct swcfg *c, struct netd_e
 	const char *drv = leaf(ent, "driver");
 	c->netconf = drv && !strcmp(drv, "netconf");
 	snmp_from(child(ent, "snmp"), c);
+	netconf_from(child(ent, "netconf"), c);
 	c->idle_vlan = (uint16_t)leaf_ul(ent, "idle-vlan", 0);
-	c->learn_interval = (uint32_t)leaf_ul(ent, "learn-interval", 300);
+	/* link learning reads LLDP-MIB and the FDB over SNMP: never periodic on a netconf switch */
+	c->learn_interval = c->netconf ? 0 : (uint32_t)leaf_ul(ent, "learn-interval", 300);
 	int rc = ranges_from(ent, "allowed-vlans", DEV_VLAN_MIN, DEV_VLAN_MAX, c->vlans, &c->n_vlans, c->name, e);
 	rc = rc ? rc : ranges_from(ent, "allowed-ports", 1, DEV_PORTS_MAX, c->ports, &c->n_ports, c->name, e);
 	rc = rc ? rc : links_from(ent, c);
 	if (rc == -ENOMEM)
 		netd_err_set(e, rc, NULL, "%s", "out of memory");
-	return rc ? rc : swcfg_check(c, e);
+	rc = rc ? rc : swcfg_check(c, e);
+	if (rc == 0 && c->netconf)   /* checked above */
+		nc_address(c->address, c->nc_host, sizeof c->nc_host, &c->nc_port);
+	return rc;
 }
 
 /* ---------------------------------------------------- node bmc records */
@@ -1558,8 +1619,9 @@ static void dev_switch_of(const struct swcfg *c, struct dev_switch *sw)
 static int snmp_open(const struct swcfg *c, struct dev_snmp **s, struct netd_err *e)
 {
 	if (c->netconf)
-		return netd_err_set(e, NETD_EUNSUPPORTED, NULL, "switch %s (%s, driver netconf): netconf driver not available",
-				    c->name, c->address);
+		return netd_err_set(e, NETD_EUNSUPPORTED, NULL,
+				    "switch %s (%s, driver netconf): link learning needs SNMP (LLDP-MIB, FDB); set its links "
+				    "by hand (link list)", c->name, c->address);
 	struct dev_snmp_cfg cfg = {
 		.name = c->name, .peer = c->address, .version = c->version, .user = c->user, .auth = c->auth,
 		.auth_pass = c->auth_key, .priv = DEV_PRIV_AES128, .priv_pass = c->priv_key, .community = c->community,
@@ -1699,6 +1761,8 @@ static int sw_learn(struct devd *D, struct swq *q, bool *changed, struct netd_er
 	struct learned *v = NULL;
 	size_t n = 0;
 	*changed = false;
+	if (q->cfg.netconf)   /* the error naming what learning needs */
+		return snmp_open(&q->cfg, &s, e);
 	int rc = nicmacs_load(D, &m);
 	if (rc < 0)
 		netd_err_set(e, rc, NULL, "switch %s: the nodes' NICs: %s", q->name, netd_strerror(rc));
@@ -1740,6 +1804,25 @@ static const struct dev_port_want *want_on(const struct dev_desired *d, unsigned
 	return NULL;
 }
 
+/* The link on the port and what netd wants of it. */
+static void row_want(struct portrow *r, const struct cand *c, const struct dev_desired *d)
+{
+	if (c) {
+		copy(r->node, sizeof r->node, c->node);
+		copy(r->nic, sizeof r->nic, c->nicname[0] ? c->nicname : c->nic);
+		r->source = c->source;
+		r->managed = c->ok;
+		if (!c->ok)
+			copy(r->refused, sizeof r->refused, c->refused);
+	}
+	const struct dev_port_want *w = want_on(d, r->port);
+	if (w) {
+		r->wanted = true;
+		r->want_pvid = w->pvid;
+		vlans_text(&w->tagged, r->want_tagged, sizeof r->want_tagged);
+	}
+}
+
 static void row_fill(struct portrow *r, const struct dev_snmp_state *st, const struct dev_port_info *pi,
 		     const struct cand *c, const struct dev_desired *d)
 {
@@ -1756,20 +1839,7 @@ static void row_fill(struct portrow *r, const struct dev_snmp_state *st, const s
 			dev_vlanset_add(&tagged, row->vlan);
 	}
 	vlans_text(&tagged, r->tagged, sizeof r->tagged);
-	if (c) {
-		copy(r->node, sizeof r->node, c->node);
-		copy(r->nic, sizeof r->nic, c->nicname[0] ? c->nicname : c->nic);
-		r->source = c->source;
-		r->managed = c->ok;
-		if (!c->ok)
-			copy(r->refused, sizeof r->refused, c->refused);
-	}
-	const struct dev_port_want *w = want_on(d, pi->port);
-	if (w) {
-		r->wanted = true;
-		r->want_pvid = w->pvid;
-		vlans_text(&w->tagged, r->want_tagged, sizeof r->want_tagged);
-	}
+	row_want(r, c, d);
 }
 
 /* The ports as read, with their links and wants. */
@@ -1819,9 +1889,163 @@ static void log_lags(const struct swq *q, const struct dev_desired *d)
 			 d->lags[i].bond, d->lags[i].node, model_team_mode_name(d->lags[i].team_mode), d->lags[i].n_ports);
 }
 
+/* ---- the NETCONF driver (devices/nc.h) ---- */
+
+/* The session settings of netconf switch @c (pointing into it). */
+static void nc_cfg_of(const struct swcfg *c, struct dev_nc_cfg *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->name = c->name;
+	cfg->host = c->nc_host;
+	cfg->port = c->nc_port;
+	cfg->user = c->nc_user;
+	cfg->key_file = c->nc_key_file[0] ? c->nc_key_file : NULL;
+	cfg->password = cfg->key_file ? NULL : c->nc_password;
+	cfg->known_hosts = c->nc_known_hosts[0] ? c->nc_known_hosts : NULL;   /* NULL: unchecked (lab use) */
+	cfg->timeout_ms = c->nc_timeout_ms;
+}
+
+/* The bridge port interface @name stands for (as dev_nc_port_name()
+ * names ports), 0 = none (a LAG, a VLAN interface...). */
+static unsigned nc_port_of(const struct dev_nc_cfg *cfg, const char *name)
+{
+	const char *p = name + strcspn(name, "0123456789");
+	char *end = NULL, buf[DEV_NC_IFNAME_MAX];
+	if (!*p || *p == '0')
+		return 0;
+	unsigned long v = strtoul(p, &end, 10);
+	if (v < 1 || v > DEV_PORTS_MAX || dev_nc_port_name(cfg, (unsigned)v, false, buf, sizeof buf) < 0 ||
+	    strcmp(buf, name))
+		return 0;
+	return (unsigned)v;
+}
+
+static void row_fill_nc(struct portrow *r, unsigned port, const struct dev_nc_if *f, const struct cand *c,
+			const struct dev_desired *d)
+{
+	r->port = port;
+	if (f) {
+		const struct dev_nc_swvlan *v = &f->vlan;
+		copy_printable(r->name, sizeof r->name, f->name);
+		r->pvid = v->mode == DEV_NC_MODE_TRUNK ? v->native_vlan : v->access_vlan;
+		if (v->mode == DEV_NC_MODE_TRUNK)
+			vlans_text(&v->trunk, r->tagged, sizeof r->tagged);
+	}
+	row_want(r, c, d);
+}
+
+/* The ports of a netconf switch as read, with their links and wants. */
+static int rows_build_nc(struct swq *q, const struct dev_nc_cfg *cfg, const struct dev_nc_state *st,
+			 const struct linkset *ls, const struct dev_desired *d)
+{
+	struct portrow *v = calloc(st->n_ifs + ls->n + 1, sizeof *v);
+	size_t n = 0;
+	unsigned nports = 0;
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < st->n_ifs; i++) {
+		unsigned p = nc_port_of(cfg, st->ifs[i].name);
+		if (!p)
+			continue;
+		nports = p > nports ? p : nports;
+		row_fill_nc(&v[n++], p, &st->ifs[i], cand_on(ls, p), d);
+	}
+	for (size_t i = 0; i < ls->n; i++) {   /* links to ports the switch does not list */
+		const struct cand *c = &ls->c[i];
+		char name[DEV_NC_IFNAME_MAX];
+		if (c->dropped || c != cand_on(ls, c->port) ||
+		    (dev_nc_port_name(cfg, c->port, false, name, sizeof name) == 0 && dev_nc_state_if(st, name)))
+			continue;
+		row_fill_nc(&v[n++], c->port, NULL, c, d);
+	}
+	free(q->rows);
+	q->rows = v;
+	q->n_rows = n;
+	q->bridge_ports = nports;
+	return 0;
+}
+
+static unsigned nc_nports(const struct dev_nc_cfg *cfg, const struct dev_nc_state *st)
+{
+	unsigned nports = 0;
+	for (size_t i = 0; i < st->n_ifs; i++) {
+		unsigned p = nc_port_of(cfg, st->ifs[i].name);
+		nports = p > nports ? p : nports;
+	}
+	return nports;
+}
+
+static void apply_from_nc(struct apply_counts *a, const struct dev_nc_report *rep, const struct dev_nc_stats *ns,
+			  bool ok)
+{
+	memset(a, 0, sizeof *a);
+	a->steps = (uint32_t)rep->n_changes;
+	a->applied = ok ? (uint32_t)rep->n_changes : 0;
+	a->read_walks = (uint32_t)ns->get_configs;
+	a->undo_pdus = (uint32_t)ns->cancels;
+	a->verified = ok && (rep->verified || !rep->n_changes);
+	if (!rep->n_changes) {
+		copy(a->summary, sizeof a->summary, "nothing to change");
+		return;
+	}
+	snprintf(a->summary, sizeof a->summary, "%.400s (%u edit-config%s to %s%s%s)", rep->text, rep->edit_configs,
+		 rep->edit_configs == 1 ? "" : "s", rep->candidate ? "candidate" : "running",
+		 rep->confirmed ? ", confirmed commit" : rep->candidate ? ", commit" : "",
+		 rep->verified ? ", verified" : "");
+}
+
+/* Read, plan, apply over NETCONF: dev_nc_apply() reads running, plans,
+ * commits and reads back itself. */
+static int sw_reconcile_nc(struct devd *D, struct swq *q, struct netd_err *e)
+{
+	struct dev_nc_cfg cfg;
+	struct dev_nc *s = NULL;
+	struct dev_nc_state st = { 0 }, st2 = { 0 };
+	struct dev_desired want = { 0 };
+	struct dev_nc_report rep;
+	struct dev_nc_stats ns = { 0 };
+	struct linkset ls = { 0 };
+	struct dev_switch sw;
+	struct netd_err e2 = { 0 };
+	memset(&rep, 0, sizeof rep);
+	nc_cfg_of(&q->cfg, &cfg);
+	dev_switch_of(&q->cfg, &sw);
+	int rc = dev_nc_open(&cfg, &s, e);
+	rc = rc ? rc : dev_nc_read(s, &st, e);
+	bool have_state = rc == 0;
+	sw.nports = have_state ? nc_nports(&cfg, &st) : 0;
+	if (rc == 0 && (rc = links_build(D, q, &sw, &ls)) < 0)
+		netd_err_set(e, rc, NULL, "switch %s: links: %s", q->name, netd_strerror(rc));
+	rc = rc ? rc : dev_desired(&sw, ls.links, ls.n_ok, ls.nics, ls.n_ok, &want, e);
+	if (rc == 0) {
+		rc = dev_nc_apply(s, &sw, &want, 0, &rep, e);
+		if (rep.n_changes && dev_nc_read(s, &st2, &e2) == 0) {
+			dev_nc_state_free(&st);
+			st = st2;
+		}
+	}
+	if (s)
+		dev_nc_stats(s, &ns);
+	if (rc == 0 || rep.n_changes) {
+		apply_from_nc(&q->apply, &rep, &ns, rc == 0);
+		q->have_apply = true;
+	}
+	if (have_state && rows_build_nc(q, &cfg, &st, &ls, rc == 0 ? &want : NULL) < 0 && rc == 0)
+		rc = netd_err_set(e, -ENOMEM, NULL, "%s", "out of memory");
+	if (rc == 0 && rep.notes[0])
+		log_warn("switch %s: %s", q->name, rep.notes);
+	dev_nc_close(s);
+	dev_desired_free(&want);
+	dev_nc_state_free(&st);
+	linkset_clear(&ls);
+	return rc;
+}
+
 /* Read, plan, apply, read again (see devd.h). */
 static int sw_reconcile(struct devd *D, struct swq *q, struct netd_err *e)
 {
+	if (q->cfg.netconf)
+		return sw_reconcile_nc(D, q, e);
 	struct dev_snmp *s = NULL;
 	struct dev_snmp_state st = { 0 }, st2 = { 0 };
 	struct dev_desired want = { 0 };
@@ -2287,6 +2511,8 @@ static void sw_finish(struct devd *D, struct swq *q, int rc, const struct netd_e
 		__atomic_add_fetch(rc < 0 ? &D->sync_errors : &D->syncs, 1, __ATOMIC_RELAXED);
 	if (rc < 0 && (old != ST_ERROR || strcmp(olderr, q->error)))
 		log_warn("%s", q->error);
+	else if (rc == 0 && (old != ST_INSYNC || q->apply.steps) && q->cfg.netconf)
+		log_info("switch %s: in sync (%s)", q->name, q->apply.summary);
 	else if (rc == 0 && (old != ST_INSYNC || q->apply.steps))
 		log_info("switch %s: in sync (%s; %u SET PDUs)", q->name, q->apply.summary, q->apply.set_pdus);
 	if (sw_json(D, q, state, done, &json) == 0)

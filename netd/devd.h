@@ -2,14 +2,15 @@
  * (decisions.md D30).  netd acts for devices that cannot run an agent: it
  * learns which switch port each node NIC is cabled to, derives the VLANs
  * each port must carry from the node's networks, and pushes exactly that
- * over SNMP (devices/snmp.h); it sets each node's BMC LAN channel to the
+ * over SNMP (devices/snmp.h) or NETCONF (devices/nc.h); it sets each node's BMC LAN channel to the
  * node's address on its bmc network over IPMI (devices/bmc.h).
  *
  * Model (yang/netd.yang):
  *   /netd:switches            a configuration document (decisions.md D23):
- *     switch[name]            address, driver (snmp; netconf reserved and
- *                             answered "netconf driver not available"),
- *                             snmp credentials, allowed-vlans, allowed-ports,
+ *     switch[name]            address, driver (snmp or netconf), snmp
+ *                             credentials, netconf credentials (user,
+ *                             private-key-file or password, known-hosts,
+ *                             timeout), allowed-vlans, allowed-ports,
  *                             idle-vlan, learn-interval, link[port] (the
  *                             operator's: node, nic name or MAC, conduit)
  *                             + config false: state, last-error, last-sync,
@@ -41,6 +42,21 @@
  * one link): a refused link (port or VLAN outside the allowed lists,
  * conflicting networks, a NIC that does not resolve) is reported on its
  * port ("refused") and left out; the others are applied.
+ *
+ * Drivers.  SNMP: read Q-BRIDGE-MIB, plan, SET, read again
+ * (devices/snmp.h).  NETCONF: SSH to the address (HOST[:PORT], 830 by
+ * default) as netconf/user with the private key file, else the password;
+ * the host key is checked against netconf/known-hosts (absent: unchecked,
+ * lab use only).  The same desired state (dev_desired) goes to
+ * dev_nc_apply() (candidate + confirmed commit, or writable-running, read
+ * back); ports are eth<bridge port>.  last-apply for a netconf switch:
+ * steps and applied = the plan's changes, read-walks = <get-config>s,
+ * undo-pdus = <cancel-commit>s, set-pdus and set-varbinds 0, the summary
+ * names the edit-configs and the datastore.  Link learning reads LLDP-MIB
+ * and the FDB over SNMP: a netconf switch is never learned periodically
+ * (learn-interval ignored) and switch-learn on it fails with "link learning
+ * needs SNMP (LLDP-MIB, FDB); set its links by hand"; its links are the
+ * operator's.
  *
  * The worker.  One thread runs every blocking device operation, one at a
  * time (the SNMP library serializes switches anyway): jig runs first, then
@@ -78,12 +94,12 @@
  * devd_figures() on any thread.
  *
  * Caveats:
- *  - Secrets (SNMP keys, community, BMC password) are configuration, shown
- *    to admins only (decisions.md D29); they are never logged and never
- *    part of an error message.
+ *  - Secrets (SNMP keys, community, netconf and BMC passwords) are
+ *    configuration, shown to admins only (decisions.md D29); they are never
+ *    logged and never part of an error message.
  *  - One worker: an unreachable switch or BMC holds the others for its
  *    timeouts (SNMP timeout x (retries + 1) per request, 3 s per IPMI
- *    command).
+ *    command, netconf/timeout per NETCONF connect step and RPC).
  *  - With the NETD-MIB subagent on, net-snmp runs on two threads: the
  *    subagent's AgentX session on the loop, the switch sessions here
  *    (single-session API, under devices/snmp.c's mutex).  The worker starts
@@ -127,7 +143,8 @@ void devd_stop(struct netd *d);
 /* The switches document about to become @top (NULL: deleted): ranges parse
  * (VLANs 1..4094, ports 1..4096, first <= last, at most 64 of each), the
  * idle VLAN is allowed, an snmp switch has its credentials (v3: user,
- * auth-key, priv-key; v2c: community).  0, or 400 invalid-value naming the
+ * auth-key, priv-key; v2c: community), a netconf switch its user and a
+ * private-key-file or password and an address HOST, HOST:PORT or [V6]:PORT.  0, or 400 invalid-value naming the
  * switch, the leaf and the reason. */
 int devd_doc_check(struct netd *d, struct store_txn *t, const struct lyd_node *top, struct ops_result *r);
 /* After an edit: a renamed node's BMC records follow it and the operator's
@@ -162,7 +179,7 @@ struct devd_figures {
 	uint32_t switches[4];        /* by state: unknown, pending, in-sync, error */
 	uint32_t bmcs[4];
 	uint64_t syncs, sync_errors; /* switch reconciles since start */
-	uint64_t set_pdus;           /* SNMP SET PDUs sent since start */
+	uint64_t set_pdus;           /* SNMP SET PDUs sent since start (netconf switches: none) */
 	uint64_t bmc_syncs, bmc_errors, bmc_sets;
 };
 void devd_figures(struct netd *d, struct devd_figures *out);

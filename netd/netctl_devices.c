@@ -166,11 +166,18 @@ static void dv_apply_print(const struct lyd_node *sw)
 	const struct lyd_node *la = nc_child(sw, "last-apply", NULL);
 	if (!la)
 		return;
-	printf("  last apply: %s steps (%s applied) in %s SET PDUs, %s varbinds; %s walks, %s undo PDUs, %s\n",
-	       dv_or(nc_leaf(la, "steps"), "0"), dv_or(nc_leaf(la, "applied"), "0"), dv_or(nc_leaf(la, "set-pdus"), "0"),
-	       dv_or(nc_leaf(la, "set-varbinds"), "0"), dv_or(nc_leaf(la, "read-walks"), "0"),
-	       dv_or(nc_leaf(la, "undo-pdus"), "0"),
-	       nc_leaf(la, "verified") && !strcmp(nc_leaf(la, "verified"), "true") ? "verified" : "not verified");
+	const char *driver = nc_leaf(sw, "driver");
+	const char *verified =
+		nc_leaf(la, "verified") && !strcmp(nc_leaf(la, "verified"), "true") ? "verified" : "not verified";
+	if (driver && !strcmp(driver, "netconf"))   /* the counters mean get-configs and cancel-commits there */
+		printf("  last apply: %s changes (%s applied); %s get-configs, %s cancel-commits, %s\n",
+		       dv_or(nc_leaf(la, "steps"), "0"), dv_or(nc_leaf(la, "applied"), "0"),
+		       dv_or(nc_leaf(la, "read-walks"), "0"), dv_or(nc_leaf(la, "undo-pdus"), "0"), verified);
+	else
+		printf("  last apply: %s steps (%s applied) in %s SET PDUs, %s varbinds; %s walks, %s undo PDUs, %s\n",
+		       dv_or(nc_leaf(la, "steps"), "0"), dv_or(nc_leaf(la, "applied"), "0"),
+		       dv_or(nc_leaf(la, "set-pdus"), "0"), dv_or(nc_leaf(la, "set-varbinds"), "0"),
+		       dv_or(nc_leaf(la, "read-walks"), "0"), dv_or(nc_leaf(la, "undo-pdus"), "0"), verified);
 	printf("    %s\n", dv_or(nc_leaf(la, "summary"), "-"));
 }
 

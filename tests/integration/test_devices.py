@@ -6,6 +6,8 @@ Real peers on loopback, started here and stopped by PID:
     pass_persist Q-BRIDGE-MIB, IF-MIB, LLDP-MIB, FDB; its state file is
     read with `switchsim_pp.py ctl STATE dump` and LLDP/FDB entries placed
     with `ctl lldp` / `ctl fdb`), SNMPv3 authPriv;
+  - netd's NETCONF test switch (tests/peers/ncswitch, started with its
+    start.sh; read back with OpenSSH's `ssh -s netconf` <get-config>);
   - OpenIPMI's ipmi_sim (tests/peers/bmc), RMCP+ on LAN channel 2, read
     back with `ipmitool -I lanplus ... lan print 2`;
   - netd, driven by RESTCONF (curl) and netctl.
@@ -20,7 +22,11 @@ Steps: learn (LLDP on port 1, FDB on ports 2 and 22) -> the switch carries
 rows netd-admin / netd-storage, PVIDs and aliases as expected, port 22
 (outside allowed-ports) reported refused and untouched; a second sync sends
 zero SETs; n2 deleted -> its port goes to the idle VLAN; a switch with a
-wrong key -> state error naming it; a refused idle VLAN; n1's BMC gets its
+wrong key -> state error naming it; a refused idle VLAN; a NETCONF switch
+sw3 (driver netconf, key + known_hosts) with operator links for n1 and n3:
+switch-sync commits the ports' VLANs (read back over ssh), a second sync
+sends no edit-config, switch-learn says learning needs SNMP, a wrong key
+is a state error naming switch and key; n1's BMC gets its
 ipam address, mask, gateway and VLAN (ipmitool), its DNS name derives from
 the template, a second sync sends no Set, a wrong password and a node
 without a BMC network are errors naming the node; a deployment with a
@@ -74,7 +80,8 @@ def wait_for(pred, what):
 
 class Lab:
     def __init__(self, netd_bin, netctl_bin, peers, work):
-        self.netctl_bin, self.peers, self.work = netctl_bin, peers, work
+        self.netctl_bin, self.peers, self.work, self.netd_bin = netctl_bin, peers, work, netd_bin
+        self.ncsw = False
         self.netd = Netd(netd_bin, work)
         self.sw_dir = os.path.join(work, 'sw')
         self.bmc_dir = os.path.join(work, 'bmc')
@@ -101,6 +108,8 @@ class Lab:
         rc = self.netd.stop()
         subprocess.run([os.path.join(self.peers, 'switch', 'stop.sh'), self.sw_dir], capture_output=True)
         subprocess.run([os.path.join(self.peers, 'bmc', 'stop.sh'), self.bmc_dir], capture_output=True)
+        if self.ncsw:
+            subprocess.run([os.path.join(self.peers, 'ncswitch', 'stop.sh'), self.work, 'ncsw'], capture_output=True)
         return rc
 
     def write_pass(self, pw):
@@ -294,14 +303,7 @@ def test_switch(ck, lab):
     ck.ok(st == 404 and error_of(body)[1] == '/netd:switch-sync/switch', 'switch-sync of an unknown switch: 404',
           f'{st} {body}')
 
-    # a NETCONF switch: the driver is not there yet
-    st, body = c.json('PUT', '/restconf/data/netd:switches/switch=sw3', {'netd:switch': [{
-        'name': 'sw3', 'address': '127.0.0.1:830', 'driver': 'netconf', 'allowed-vlans': ['1-1000'],
-        'allowed-ports': ['1-20'], 'idle-vlan': 999}]})
-    rc, out, err = lab.netctl('switch', 'sync', 'sw3')
-    ck.ok(st == 201 and rc == 1 and 'switch sw3' in err and 'netconf driver not available' in err,
-          'driver netconf: "netconf driver not available"', f'{st} {err}')
-    st, body = c.json('DELETE', '/restconf/data/netd:switches/switch=sw3')
+    test_netconf_switch(ck, lab)
 
     # the NIC's conduit: n3 gains a network on another conduit -> its link is ambiguous
     st, body = c.json('PUT', '/restconf/data/netd:networks/network=public', {'netd:network': [{
@@ -332,6 +334,122 @@ def test_switch(ck, lab):
           json.dumps([ports[3], ports[4]]))
     ck.ok(ll[22].get('note') == 'the operator links n3 eth1 to port 4' and 'node' not in ports.get(22, {}),
           "the operator's link overrides the learned one", json.dumps(ll.get(22)))
+
+
+NC_HELLO = ('<?xml version="1.0" encoding="UTF-8"?><hello xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">'
+            '<capabilities><capability>urn:ietf:params:netconf:base:1.0</capability></capabilities></hello>]]>]]>')
+NC_GET = ('<rpc message-id="1" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><get-config><source><running/>'
+          '</source></get-config></rpc>]]>]]>'
+          '<rpc message-id="2" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><close-session/></rpc>]]>]]>')
+
+
+def nc_running(env):
+    """The ncswitch's running ports, read with OpenSSH's netconf subsystem (not netd's driver):
+    {ifname: (mode, access-vlan, native-vlan, trunk-vlans)} and {vlan-id: name}."""
+    d = env['NCSW_DIR']
+    p = subprocess.run(['ssh', '-i', os.path.join(d, 'client_ed25519'), '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes',
+                        '-o', 'UserKnownHostsFile=' + os.path.join(d, 'known_hosts'), '-o', 'StrictHostKeyChecking=yes',
+                        '-o', 'ConnectTimeout=5', '-p', env['NCSW_PORT'], 'root@127.0.0.1', '-s', 'netconf'],
+                       input=NC_HELLO + NC_GET, capture_output=True, text=True, timeout=15)
+    reply = [m for m in p.stdout.split(']]>]]>') if 'message-id="1"' in m]
+    if not reply:
+        return None, None
+    x = re.sub(r'\sxmlns(:\w+)?="[^"]*"', '', reply[0])
+    x = re.sub(r'<(/?)\w+:', r'<\1', x)
+    ports = {}
+    for m in re.finditer(r'<interface>(.*?)</interface>', x, re.S):
+        body = m.group(1)
+        name = re.search(r'<name>([^<]*)</name>', body).group(1)
+        sv = re.search(r'<switched-vlan>.*?<config>(.*?)</config>', body, re.S)
+        if not sv:
+            ports[name] = None
+            continue
+        g = sv.group(1)
+
+        def one(tag):
+            v = re.search(rf'<{tag}>([^<]*)</{tag}>', g)
+            return v.group(1) if v else None
+        ports[name] = (one('interface-mode'), one('access-vlan'), one('native-vlan'),
+                       sorted(re.findall(r'<trunk-vlans>([^<]*)</trunk-vlans>', g)))
+    vlans = {int(v): n for v, n in re.findall(r'<vlan>\s*<vlan-id>(\d+)</vlan-id>\s*<config>.*?<name>([^<]*)</name>',
+                                              x, re.S)}
+    return ports, vlans
+
+
+def nc_entry(env, name, key, links=(), known_hosts=True):
+    d = env['NCSW_DIR']
+    nc = {'user': 'root', 'private-key-file': os.path.join(d, key)}
+    if known_hosts:
+        nc['known-hosts'] = os.path.join(d, 'known_hosts')
+    return {'name': name, 'address': f'127.0.0.1:{env["NCSW_PORT"]}', 'driver': 'netconf', 'netconf': nc,
+            'allowed-vlans': ['1-1000'], 'allowed-ports': ['1-6'], 'idle-vlan': 999, 'link': list(links)}
+
+
+def test_netconf_switch(ck, lab):
+    """A NETCONF switch (tests/peers/ncswitch, devices/nc.h): operator links, sync, read back, wrong key."""
+    c = lab.c
+    ncsw = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(lab.netd_bin))), 'tests', 'integration',
+                        'ncswitch')
+    if not os.path.exists(ncsw) or not shutil.which('ssh-keygen') or \
+            not os.path.exists('/usr/share/yuma/modules/ietf/ietf-interfaces@2014-05-08.yang'):
+        print(f'SKIP part: NETCONF switch ({ncsw}, ssh-keygen or libyuma-base missing)')
+        return
+    subprocess.run([os.path.join(lab.peers, 'ncswitch', 'start.sh'), lab.work, 'ncsw', ncsw, '8'], check=True,
+                   capture_output=True)
+    lab.ncsw = True
+    env = env_file(os.path.join(lab.work, 'ncsw', 'env'))
+    # credentials are checked at the edit
+    bad = nc_entry(env, 'sw3', 'client_ed25519')
+    del bad['netconf']
+    st, body = c.json('PUT', '/restconf/data/netd:switches/switch=sw3', {'netd:switch': [bad]})
+    ck.ok(st == 400 and error_of(body)[1].endswith("switch[name='sw3']/netconf") and
+          'netconf/user' in error_of(body)[2], 'driver netconf without credentials refused', f'{st} {body}')
+    links = [{'port': 1, 'node': 'n1', 'nic': 'eth0'}, {'port': 2, 'node': 'n3', 'nic': MACS['n3'][0][1]}]
+    st, body = c.json('PUT', '/restconf/data/netd:switches/switch=sw3', {'netd:switch': [
+        nc_entry(env, 'sw3', 'client_ed25519', links)]})
+    rc, out, err = lab.netctl('switch', 'sync', 'sw3')
+    sw = lab.switch('sw3')
+    la = sw.get('last-apply', {})
+    ck.ok(st == 201 and rc == 0 and sw['state'] == 'in-sync' and la.get('steps', 0) >= 3 and
+          la.get('applied') == la.get('steps') and la.get('verified') is True and 'candidate' in la.get('summary', ''),
+          'sw3 (netconf, key + known_hosts): switch-sync in sync, the edit committed and verified',
+          out + err + json.dumps(sw))
+    ports, vlans = nc_running(env)
+    ck.ok(ports and ports.get('eth1') == ('TRUNK', None, '10', ['200']) and ports.get('eth2') == ('ACCESS', '10', None, [])
+          and ports.get('eth3') is None and ports.get('eth8') == ('ACCESS', '500', None, []),
+          "the switch's running config (read with ssh -s netconf): eth1 TRUNK native 10 + 200, eth2 ACCESS 10, "
+          'unmanaged ports untouched', str(ports))
+    ck.ok(vlans and vlans.get(10) == 'netd-admin' and vlans.get(200) == 'netd-storage' and 77 not in vlans and
+          vlans.get(500) == 'foreign-500' and vlans.get(1) == 'default',
+          "VLANs netd-admin/netd-storage created, unused netd-stale deleted, foreign ones kept", str(vlans))
+    p = lab.ports('sw3')
+    ck.ok(p.get(1, {}).get('pvid') == 10 and p[1].get('tagged') == '200' and p[1].get('want-tagged') == '200' and
+          p[1].get('managed') is True and p.get(2, {}).get('pvid') == 10 and p[2].get('nic') == 'eth0' and
+          p[2].get('source') == 'operator' and sw.get('bridge-ports') == 8,
+          'GET sw3 ports: actual (as the driver read it back) and wanted', json.dumps(p))
+    with open(os.path.join(env['NCSW_DIR'], 'rpc.log')) as f:
+        edits = sum(' edit-config' in line for line in f)
+    rc, out, err = lab.netctl('switch', 'sync', 'sw3')
+    sw = lab.switch('sw3')
+    with open(os.path.join(env['NCSW_DIR'], 'rpc.log')) as f:
+        edits2 = sum(' edit-config' in line for line in f)
+    ck.ok(rc == 0 and sw['state'] == 'in-sync' and sw['last-apply']['steps'] == 0 and
+          sw['last-apply']['summary'] == 'nothing to change' and edits2 == edits and nc_running(env)[0] == ports,
+          'second sync: the driver reads the config as wanted, zero edits sent', json.dumps(sw.get('last-apply')))
+    rc, out, err = lab.netctl('switch', 'learn', 'sw3')
+    sw = lab.switch('sw3')
+    ck.ok(rc == 1 and 'link learning needs SNMP' in err and 'set its links by hand' in sw.get('last-error', ''),
+          'switch-learn on a netconf switch: learning needs SNMP, links by hand', err + json.dumps(sw))
+    st, body = c.json('PUT', '/restconf/data/netd:switches/switch=sw3', {'netd:switch': [
+        nc_entry(env, 'sw3', 'wrong_ed25519', links)]})
+    rc, out, err = lab.netctl('switch', 'sync', 'sw3')
+    sw = lab.switch('sw3')
+    ck.ok(st == 204 and rc == 1 and sw['state'] == 'error' and 'switch sw3' in sw.get('last-error', '') and
+          'wrong_ed25519' in sw.get('last-error', '') and nc_running(env)[0] == ports,
+          'wrong key: state error naming the switch and the key, the switch untouched', err + json.dumps(sw))
+    st, body = c.json('DELETE', '/restconf/data/netd:switches/switch=sw3')
+    subprocess.run([os.path.join(lab.peers, 'ncswitch', 'stop.sh'), lab.work, 'ncsw'], capture_output=True)
+    lab.ncsw = False
 
 
 def test_bmc(ck, lab):
