@@ -28,6 +28,7 @@
 #include "conduits/conduits.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/text.h"
 #include "netd/anneal.h"
 #include "netd/cdtjson.h"
 #include "netd/yangctx.h"
@@ -98,40 +99,6 @@ static int fail_e(struct ops_result *r, const struct netd_err *e, int rc)
 		return ops_fail(r, code == NETD_ETOOBIG ? 413 : 400, code == NETD_ETOOBIG ? "too-big" : "invalid-value",
 				code, e->path[0] ? e->path : NULL, "%s", msg);
 	return ops_fail(r, 500, "operation-failed", code, e->path[0] ? e->path : NULL, "%s", msg);
-}
-
-/* A growing text. */
-struct text {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void text_add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void text_add(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || t->oom)
-		return;
-	if (t->len + (size_t)n + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap : 512;
-		while (cap < t->len + (size_t)n + 1)
-			cap *= 2;
-		char *s = realloc(t->s, cap);
-		if (!s) {
-			t->oom = true;
-			return;
-		}
-		t->s = s;
-		t->cap = cap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
-	va_end(ap);
-	t->len += (size_t)n;
 }
 
 /* "node N: <what><message>" (cut to fit). */

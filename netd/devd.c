@@ -30,6 +30,7 @@
 
 #include "annealer/jig.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "devices/bmc.h"
 #include "devices/devices.h"
 #include "devices/nc.h"
@@ -269,40 +270,6 @@ static const char *node_path(const char *node, const char *below, char *buf, siz
 static int fail_oom(struct ops_result *r)
 {
 	return ops_fail(r, 500, "operation-failed", -ENOMEM, NULL, "%s", "out of memory");
-}
-
-/* A growing text (logs). */
-struct text {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void text_add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void text_add(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || t->oom)
-		return;
-	if (t->len + (size_t)n + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap : 256;
-		while (cap < t->len + (size_t)n + 1)
-			cap *= 2;
-		char *s = realloc(t->s, cap);
-		if (!s) {
-			t->oom = true;
-			return;
-		}
-		t->s = s;
-		t->cap = cap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
-	va_end(ap);
-	t->len += (size_t)n;
 }
 
 /* "N" or "N-M" with lo <= N <= M <= hi. */
