@@ -26,6 +26,7 @@
 #include "dns/deliver.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,9 @@ struct deliver_call {
 	uint8_t *buf, *reply;               /* DNS_MSG_MAX each */
 	struct dns_update u;
 	struct dns_deliver_report *rep;
+	/* read only, may be NULL: what the stage started with (dns_deliver_stage()), and
+	   what the message's earlier pieces found (pieces in flight at once) */
+	const struct dns_deliver_report *base[2];
 	struct netd_err *e;
 	struct dns_server failed[FAILED_MAX]; /* servers that failed in this call */
 	size_t n_failed;
@@ -199,7 +203,7 @@ static int grow(void **v, size_t n, size_t size)
 
 static bool report_failed(const struct dns_deliver_report *rep, const char *group)
 {
-	for (size_t i = 0; i < rep->n_conflicts; i++)
+	for (size_t i = 0; rep && i < rep->n_conflicts; i++)
 		if (strcmp(rep->conflicts[i].group, group) == 0)
 			return true;
 	return false;
@@ -207,10 +211,23 @@ static bool report_failed(const struct dns_deliver_report *rep, const char *grou
 
 static bool report_kept(const struct dns_deliver_report *rep, const char *name)
 {
-	for (size_t i = 0; i < rep->n_kept; i++)
+	for (size_t i = 0; rep && i < rep->n_kept; i++)
 		if (strcmp(rep->kept[i], name) == 0)
 			return true;
 	return false;
+}
+
+/* The same for a call: its own report and the read-only ones it sees
+ * (what its stage started with; what its message found before). */
+static bool call_failed_group(const struct deliver_call *call, const char *group)
+{
+	return report_failed(call->base[0], group) || report_failed(call->base[1], group) ||
+	       report_failed(call->rep, group);
+}
+
+static bool call_kept(const struct deliver_call *call, const char *name)
+{
+	return report_kept(call->base[0], name) || report_kept(call->base[1], name) || report_kept(call->rep, name);
 }
 
 /* Record that group @g did not go out, and keep the names that its
@@ -232,12 +249,36 @@ static int report_conflict(struct msg_ctx *c, const struct group *g, uint8_t kin
 	for (size_t i = g->c_lo; i < g->c_hi; i++) {
 		const struct dns_change *ch = &c->m->chg[i];
 		if (ch->op != DNS_CHG_DEL || (ch->rec.type != DNS_REC_PTR && ch->rec.type != DNS_REC_CNAME) ||
-		    report_kept(rep, ch->rec.data))
+		    call_kept(c->call, ch->rec.data))
 			continue;
 		if (grow((void **)&rep->kept, rep->n_kept, sizeof *rep->kept) != 0)
 			return netd_err_set(c->call->e, -ENOMEM, NULL, "no memory for a conflict report");
 		fmt_field(rep->kept[rep->n_kept++], DNS_REC_NAME_MAX, "%s", ch->rec.data);
 	}
+	return 0;
+}
+
+/* Append what @from found to @to, as if it had been delivered into @to. */
+static int report_merge(struct dns_deliver_report *to, const struct dns_deliver_report *from)
+{
+	for (size_t i = 0; i < from->n_conflicts; i++) {
+		if (grow((void **)&to->conflicts, to->n_conflicts, sizeof *to->conflicts) != 0)
+			return -ENOMEM;
+		to->conflicts[to->n_conflicts++] = from->conflicts[i];
+	}
+	for (size_t i = 0; i < from->n_kept; i++) {
+		if (report_kept(to, from->kept[i]))
+			continue;
+		if (grow((void **)&to->kept, to->n_kept, sizeof *to->kept) != 0)
+			return -ENOMEM;
+		memcpy(to->kept[to->n_kept++], from->kept[i], DNS_REC_NAME_MAX);
+	}
+	to->updates += from->updates;
+	to->resends += from->resends;
+	to->failovers += from->failovers;
+	to->bytes += from->bytes;
+	if (from->updates)
+		memcpy(to->server, from->server, sizeof to->server);
 	return 0;
 }
 
@@ -471,18 +512,18 @@ static int groups_init(struct msg_ctx *c)
 /* Why group @g must wait for groups that failed before it, or NULL. */
 static const char *withheld_why(const struct msg_ctx *c, const struct group *g, char *buf, size_t cap)
 {
-	const struct dns_deliver_report *rep = c->call->rep;
+	const struct deliver_call *call = c->call;
 	const struct dns_change *chg = c->m->chg;
-	if (report_failed(rep, chg[g->c_lo].group))
+	if (call_failed_group(call, chg[g->c_lo].group))
 		return "withheld: an earlier change of this name was not delivered";
 	for (size_t i = g->c_lo; i < g->c_hi; i++) {
 		const struct dns_change *ch = &chg[i];
 		bool points = ch->rec.type == DNS_REC_PTR || ch->rec.type == DNS_REC_CNAME;
-		if (ch->op == DNS_CHG_ADD && points && report_failed(rep, ch->rec.data)) {
+		if (ch->op == DNS_CHG_ADD && points && call_failed_group(call, ch->rec.data)) {
 			fmt_field(buf, cap, "withheld: its target %s was not delivered", ch->rec.data);
 			return buf;
 		}
-		if (ch->op == DNS_CHG_DEL && report_kept(rep, ch->group))
+		if (ch->op == DNS_CHG_DEL && call_kept(call, ch->group))
 			return "withheld: records left in place by an undelivered change point at this name";
 	}
 	return NULL;
@@ -696,9 +737,12 @@ static int deliver_range(struct msg_ctx *c, size_t lo, size_t hi)
 
 /* The end of the piece starting at act[lo]: as many groups as fit when
  * built in @conv form, by bounds first, then refilled from the measured
- * size (compression makes the real size smaller).  A refill is kept only
- * if the built message fits: adding groups can lose compression of the
- * earlier ones once the compression table is full. */
+ * size (compression makes the real size smaller).  A refill estimates the
+ * groups it adds by their bounds scaled with what the groups built so far
+ * really took (plus a margin), so that few rounds fill the message; it is
+ * kept only if the built message fits: adding groups can lose compression
+ * of the earlier ones once the compression table is full.  After a refill
+ * that does not fit, the rounds go on by the plain bounds. */
 static int fill(struct msg_ctx *c, size_t lo, bool conv, size_t *end)
 {
 	struct dns_update *u = &c->call->u;
@@ -707,10 +751,20 @@ static int fill(struct msg_ctx *c, size_t lo, bool conv, size_t *end)
 	if (rc)
 		return netd_err_set(c->call->e, rc, NULL, "zone %s: max_msg %zu leaves no room for "
 				    "updates", c->run->zone_text, c->run->budget);
-	size_t cap = u->w.cap, size = u->w.pos, good = lo, hi = lo;
+	size_t cap = u->w.cap, base = u->w.pos, size = base, good = lo, hi = lo;
+	size_t bsum = 0, num = 1, den = 1;   /* bounds of [lo, good); scale num/den */
+	bool scaled = false, plain = false;  /* plain: a scaled refill did not fit */
 	for (int round = 0; round < FILL_ROUNDS; round++) {
-		while (hi < c->n_act && size + c->g[c->act[hi]].bound[conv] <= cap)
-			size += c->g[c->act[hi++]].bound[conv];
+		size_t est = size, add = 0;
+		while (hi < c->n_act) {
+			size_t b = c->g[c->act[hi]].bound[conv];
+			size_t s = scaled ? (b * num + den - 1) / den + b / 16 : b;
+			if (est + s > cap)
+				break;
+			est += s;
+			add += b;
+			hi++;
+		}
 		if (hi == good)
 			break;
 		if (hi == c->n_act && round == 0) {
@@ -718,17 +772,230 @@ static int fill(struct msg_ctx *c, size_t lo, bool conv, size_t *end)
 			break;
 		}
 		rc = build(c, lo, hi, conv, 0);
+		if (rc == NETD_ETOOBIG && scaled) {
+			hi = good;
+			scaled = false;
+			plain = true;
+			continue;
+		}
 		if (rc == NETD_ETOOBIG)
 			break;
 		if (rc)
 			return rc;
 		good = hi;
 		size = u->w.pos;
+		bsum += add;
 		if (hi == c->n_act)
 			break;
+		if (!plain && bsum > 0 && size > base) {
+			num = size - base;
+			den = bsum;
+			scaled = true;
+		}
 	}
 	*end = good > lo ? good : lo + 1;  /* a misfit alone: deliver_range() reports it */
 	return 0;
+}
+
+static int call_init(struct deliver_call *call, struct dns_deliver_report *rep, struct netd_err *e)
+{
+	memset(call, 0, sizeof *call);
+	call->rep = rep;
+	call->e = e;
+	call->buf = malloc(DNS_MSG_MAX);
+	call->reply = malloc(DNS_MSG_MAX);
+	if (!call->buf || !call->reply)
+		return netd_err_set(e, -ENOMEM, NULL, "no memory for UPDATE buffers");
+	return 0;
+}
+
+static void call_clear(struct deliver_call *call)
+{
+	free(call->buf);
+	free(call->reply);
+	call->buf = call->reply = NULL;
+}
+
+/* ---- pieces in flight at once ------------------------------------------ */
+
+/* The groups of one message are independent (dns.h: no two share a guard
+ * name, and a group's changes are at its own names), so its pieces can be
+ * applied in any order, or together: up to DNS_DELIVER_PIPELINE senders
+ * each take the next piece (cut by fill(), in order, under the lock) and
+ * deliver it with deliver_range() into a report of its own; the reports
+ * are appended to the call's in piece order afterwards, as if the pieces
+ * had gone one after another.  A server that applies the UPDATEs queued
+ * for a zone together (Knot) then makes one new version of the zone per
+ * batch instead of one per UPDATE. */
+
+struct piece {
+	size_t lo, hi;                   /* act[lo..hi) */
+	int rc;
+	struct netd_err e;
+	struct dns_deliver_report rep;
+};
+
+struct pipeline {
+	const struct msg_ctx *c;         /* the message, its call and zone run */
+	pthread_mutex_t mu;
+	struct piece **p;                /* cut so far, in order */
+	size_t n, cap, taken;            /* p[taken..n) are cut but not taken */
+	size_t lo;                       /* the next piece starts at act[lo] */
+	bool stop;                       /* a piece failed: take no more */
+	int err;                         /* no memory for a piece */
+	size_t cur;                      /* the zone's server in use, as last left */
+	bool hint_conv;                  /* the zone's conversion hint, as last left */
+};
+
+struct sender {
+	struct pipeline *pl;
+	struct deliver_call call;        /* own buffers; base: the message's reports */
+	struct zone_run run;             /* own copy: cur and hint_conv come from the pipeline */
+	struct netd_err setup;
+	pthread_t thread;
+	bool started, ready;
+};
+
+/* Cut the next piece (lock held).  NULL when there is none; a piece whose
+ * cut failed is listed with its error. */
+static struct piece *piece_cut(struct pipeline *pl, struct msg_ctx *c)
+{
+	if (pl->stop || pl->lo >= c->n_act)
+		return NULL;
+	if (pl->n == pl->cap) {
+		size_t cap = pl->cap ? pl->cap * 2 : 16;
+		struct piece **v = realloc(pl->p, cap * sizeof *v);
+		if (!v) {
+			pl->stop = true;
+			pl->err = -ENOMEM;
+			return NULL;
+		}
+		pl->p = v;
+		pl->cap = cap;
+	}
+	struct piece *pc = calloc(1, sizeof *pc);
+	if (!pc) {
+		pl->stop = true;
+		pl->err = -ENOMEM;
+		return NULL;
+	}
+	pl->p[pl->n++] = pc;
+	pc->lo = pc->hi = pl->lo;
+	c->call->e = &pc->e;
+	c->call->rep = &pc->rep;
+	pc->rc = fill(c, pl->lo, pl->hint_conv, &pc->hi);
+	if (pc->rc) {
+		pl->stop = true;
+		pl->taken = pl->n;
+		return NULL;
+	}
+	pl->lo = pc->hi;
+	return pc;
+}
+
+static void *sender_run(void *arg)
+{
+	struct sender *s = arg;
+	struct pipeline *pl = s->pl;
+	struct msg_ctx c = {.call = &s->call, .run = &s->run, .m = pl->c->m, .g = pl->c->g, .n_g = pl->c->n_g,
+			    .act = pl->c->act, .n_act = pl->c->n_act};
+	for (;;) {
+		pthread_mutex_lock(&pl->mu);
+		struct piece *pc = NULL;
+		if (pl->taken < pl->n && !pl->stop)
+			pc = pl->p[pl->taken++];
+		else if ((pc = piece_cut(pl, &c)) != NULL)
+			pl->taken = pl->n;
+		s->run.cur = pl->cur;
+		s->run.hint_conv = pl->hint_conv;
+		pthread_mutex_unlock(&pl->mu);
+		if (!pc)
+			break;
+		s->call.e = &pc->e;
+		s->call.rep = &pc->rep;
+		int rc = deliver_range(&c, pc->lo, pc->hi);
+		pthread_mutex_lock(&pl->mu);
+		pc->rc = rc;
+		pl->stop |= rc != 0;
+		pl->cur = s->run.cur;
+		pl->hint_conv = s->run.hint_conv;
+		pthread_mutex_unlock(&pl->mu);
+	}
+	free(c.items);
+	return NULL;
+}
+
+/* Deliver the message's groups act[0..n_act) with pieces in flight at once,
+ * the first piece being act[0..first_hi).  Returns as deliver_msg(). */
+static int pipeline_run(struct msg_ctx *c, size_t first_hi)
+{
+	struct deliver_call *call = c->call;
+	struct pipeline pl = {.c = c, .cur = c->run->cur, .hint_conv = c->run->hint_conv};
+	struct sender *snd = calloc(DNS_DELIVER_PIPELINE, sizeof *snd);
+	struct piece *first = calloc(1, sizeof *first);
+	pl.p = malloc(16 * sizeof *pl.p);
+	if (!snd || !first || !pl.p || pthread_mutex_init(&pl.mu, NULL) != 0) {
+		free(snd);
+		free(first);
+		free(pl.p);
+		return netd_err_set(call->e, -ENOMEM, NULL, "no memory to send the pieces of a message");
+	}
+	pl.cap = 16;
+	first->hi = first_hi;
+	pl.p[pl.n++] = first;
+	pl.lo = first_hi;
+	for (size_t i = 0; i < DNS_DELIVER_PIPELINE; i++) {
+		struct sender *s = &snd[i];
+		s->pl = &pl;
+		s->run = *c->run;
+		if (call_init(&s->call, NULL, &s->setup) != 0) {
+			call_clear(&s->call);
+			continue;
+		}
+		s->call.base[0] = call->base[0];
+		s->call.base[1] = call->rep;
+		s->ready = true;
+	}
+	/* the first sender on this thread, after the others started */
+	bool any = snd[0].ready;
+	for (size_t i = 1; i < DNS_DELIVER_PIPELINE; i++) {
+		if (snd[i].ready)
+			snd[i].started = pthread_create(&snd[i].thread, NULL, sender_run, &snd[i]) == 0;
+		any |= snd[i].started;
+	}
+	if (snd[0].ready)
+		sender_run(&snd[0]);
+	for (size_t i = 1; i < DNS_DELIVER_PIPELINE; i++)
+		if (snd[i].started)
+			pthread_join(snd[i].thread, NULL);
+	int rc = any ? 0 : netd_err_set(call->e, -ENOMEM, NULL, "no memory for UPDATE buffers");
+	for (size_t i = 0; i < pl.n; i++) {
+		struct piece *pc = pl.p[i];
+		if (i < pl.taken || pc->rc) {
+			int mr = report_merge(call->rep, &pc->rep);
+			if (!rc && pc->rc) {
+				*call->e = pc->e;
+				rc = pc->rc;
+			}
+			if (!rc && mr)
+				rc = netd_err_set(call->e, mr, NULL, "no memory for a conflict report");
+		}
+		dns_deliver_report_clear(&pc->rep);
+		free(pc);
+	}
+	if (!rc && pl.err)
+		rc = netd_err_set(call->e, pl.err, NULL, "no memory to send the pieces of a message");
+	for (size_t i = 0; i < DNS_DELIVER_PIPELINE; i++) {
+		for (size_t k = 0; k < snd[i].call.n_failed; k++)
+			call_remember_failed(call, &snd[i].call.failed[k]);
+		call_clear(&snd[i].call);
+	}
+	c->run->cur = pl.cur;
+	c->run->hint_conv = pl.hint_conv;
+	pthread_mutex_destroy(&pl.mu);
+	free(pl.p);
+	free(snd);
+	return rc;
 }
 
 static int deliver_msg(struct deliver_call *call, struct zone_run *run, const struct dns_plan_msg *m)
@@ -737,12 +1004,19 @@ static int deliver_msg(struct deliver_call *call, struct zone_run *run, const st
 	int rc = groups_init(&c);
 	if (!rc)
 		rc = screen(&c);
-	for (size_t lo = 0; !rc && lo < c.n_act;) {
-		size_t hi = lo;
-		rc = fill(&c, lo, run->hint_conv, &hi);
-		if (!rc)
-			rc = deliver_range(&c, lo, hi);
-		lo = hi;
+	if (!rc && c.n_act) {
+		size_t hi = 0;
+		rc = fill(&c, 0, run->hint_conv, &hi);
+		if (!rc && hi < c.n_act && DNS_DELIVER_PIPELINE > 1)
+			rc = pipeline_run(&c, hi);
+		else
+			for (size_t lo = 0; !rc && lo < c.n_act;) {
+				if (lo > 0)
+					rc = fill(&c, lo, run->hint_conv, &hi);
+				if (!rc)
+					rc = deliver_range(&c, lo, hi);
+				lo = hi;
+			}
 	}
 	free(c.g);
 	free(c.act);
@@ -785,25 +1059,6 @@ static int run_init(struct zone_run *r, const struct dns_zone_conf *z, const str
 	return 0;
 }
 
-static int call_init(struct deliver_call *call, struct dns_deliver_report *rep, struct netd_err *e)
-{
-	memset(call, 0, sizeof *call);
-	call->rep = rep;
-	call->e = e;
-	call->buf = malloc(DNS_MSG_MAX);
-	call->reply = malloc(DNS_MSG_MAX);
-	if (!call->buf || !call->reply)
-		return netd_err_set(e, -ENOMEM, NULL, "no memory for UPDATE buffers");
-	return 0;
-}
-
-static void call_clear(struct deliver_call *call)
-{
-	free(call->buf);
-	free(call->reply);
-	call->buf = call->reply = NULL;
-}
-
 int dns_deliver_msg(const struct dns_plan_msg *m, const struct dns_zone_conf *z,
 		    struct dns_deliver_report *rep, struct netd_err *e)
 {
@@ -844,5 +1099,192 @@ int dns_deliver_plan(const struct dns_plan *p, const struct dns_zone_conf *zones
 	}
 	call_clear(&call);
 	free(runs);
+	return rc;
+}
+
+/* ---- a stage at once ---------------------------------------------------- */
+
+/* A name that a message's groups may fail on or depend on, and whose. */
+struct stage_name {
+	const char *name;
+	size_t job;
+};
+
+static int stage_name_cmp(const void *pa, const void *pb)
+{
+	const struct stage_name *a = pa, *b = pb;
+	int c = strcmp(a->name, b->name);
+	return c ? c : (a->job < b->job ? -1 : a->job > b->job);
+}
+
+struct name_list {
+	struct stage_name *v;
+	size_t n, cap;
+};
+
+static int name_push(struct name_list *l, const char *name, size_t job)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		struct stage_name *v = realloc(l->v, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (struct stage_name){.name = name, .job = job};
+	return 0;
+}
+
+/* Whether sorted @l holds @name for a job other than @job. */
+static bool name_other(const struct name_list *l, const char *name, size_t job)
+{
+	size_t lo = 0, hi = l->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(l->v[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < l->n && strcmp(l->v[lo].name, name) == 0; lo++)
+		if (l->v[lo].job != job)
+			return true;
+	return false;
+}
+
+static bool points(const struct dns_change *ch)
+{
+	return ch->rec.type == DNS_REC_PTR || ch->rec.type == DNS_REC_CNAME;
+}
+
+/* Could a group of one job be withheld because of a group of another job
+ * (withheld_why())?  Only then must the jobs go one after another.  1 yes,
+ * 0 no, -ENOMEM. */
+static int stage_dependent(const struct dns_deliver_job *jobs, size_t n)
+{
+	struct name_list groups = {0}, kept = {0};   /* what may fail, what may be kept */
+	int rc = 0;
+	for (size_t j = 0; j < n && !rc; j++) {
+		const struct dns_plan_msg *m = jobs[j].m;
+		for (size_t i = 0; i < m->n_chg && !rc; i++) {
+			const struct dns_change *ch = &m->chg[i];
+			if (i == 0 || strcmp(ch->group, m->chg[i - 1].group) != 0)
+				rc = name_push(&groups, ch->group, j);
+			if (!rc && ch->op == DNS_CHG_DEL && points(ch))
+				rc = name_push(&kept, ch->rec.data, j);
+		}
+	}
+	if (!rc && groups.n > 1)
+		qsort(groups.v, groups.n, sizeof *groups.v, stage_name_cmp);
+	if (!rc && kept.n > 1)
+		qsort(kept.v, kept.n, sizeof *kept.v, stage_name_cmp);
+	for (size_t j = 0; j < n && !rc; j++) {
+		const struct dns_plan_msg *m = jobs[j].m;
+		for (size_t i = 0; i < m->n_chg && !rc; i++) {
+			const struct dns_change *ch = &m->chg[i];
+			if ((i == 0 || strcmp(ch->group, m->chg[i - 1].group) != 0) && name_other(&groups, ch->group, j))
+				rc = 1;
+			else if (ch->op == DNS_CHG_ADD && points(ch) && name_other(&groups, ch->rec.data, j))
+				rc = 1;
+			else if (ch->op == DNS_CHG_DEL && name_other(&kept, ch->group, j))
+				rc = 1;
+		}
+	}
+	free(groups.v);
+	free(kept.v);
+	return rc;
+}
+
+struct stage_run {
+	struct dns_deliver_job *job;
+	const struct dns_deliver_report *base;
+	struct dns_deliver_report own;
+	pthread_t thread;
+	bool started;
+};
+
+static void *stage_job(void *arg)
+{
+	struct stage_run *x = arg;
+	struct dns_deliver_job *job = x->job;
+	struct deliver_call call;
+	struct zone_run run;
+	netd_err_clear(&job->e);
+	int rc = call_init(&call, &x->own, &job->e);
+	call.base[0] = x->base;
+	if (!rc)
+		rc = run_init(&run, job->z, &call, &job->e);
+	if (!rc)
+		rc = deliver_msg(&call, &run, job->m);
+	call_clear(&call);
+	job->rc = rc;
+	job->ran = true;
+	job->updates = x->own.updates;
+	fmt_field(job->server, sizeof job->server, "%s", x->own.updates ? x->own.server : "");
+	return NULL;
+}
+
+/* One after another into @rep, stopping at the first failure. */
+static int stage_serial(struct dns_deliver_job *jobs, size_t n, struct dns_deliver_report *rep)
+{
+	for (size_t j = 0; j < n; j++) {
+		unsigned before = rep->updates;
+		netd_err_clear(&jobs[j].e);
+		jobs[j].rc = dns_deliver_msg(jobs[j].m, jobs[j].z, rep, &jobs[j].e);
+		jobs[j].ran = true;
+		jobs[j].updates = rep->updates - before;
+		fmt_field(jobs[j].server, sizeof jobs[j].server, "%s", jobs[j].updates ? rep->server : "");
+		if (jobs[j].rc < 0)
+			return jobs[j].rc;
+	}
+	return 0;
+}
+
+int dns_deliver_stage(struct dns_deliver_job *jobs, size_t n, struct dns_deliver_report *rep)
+{
+	for (size_t j = 0; j < n; j++) {
+		jobs[j].rc = 0;
+		jobs[j].ran = false;
+		jobs[j].updates = 0;
+		jobs[j].server[0] = '\0';
+		netd_err_clear(&jobs[j].e);
+	}
+	int dep = n > 1 ? stage_dependent(jobs, n) : 1;
+	if (dep < 0) {
+		jobs[0].rc = netd_err_set(&jobs[0].e, dep, NULL, "no memory to order the stage");
+		jobs[0].ran = true;
+		return dep;
+	}
+	if (dep)
+		return stage_serial(jobs, n, rep);
+	struct stage_run *x = calloc(n, sizeof *x);
+	if (!x)
+		return stage_serial(jobs, n, rep);
+	for (size_t j = 0; j < n; j++) {
+		x[j].job = &jobs[j];
+		x[j].base = rep;
+	}
+	/* the first job on this thread; a job whose thread does not start too */
+	for (size_t j = 1; j < n; j++)
+		x[j].started = pthread_create(&x[j].thread, NULL, stage_job, &x[j]) == 0;
+	for (size_t j = 0; j < n; j++)
+		if (!x[j].started)
+			stage_job(&x[j]);
+	for (size_t j = 1; j < n; j++)
+		if (x[j].started)
+			pthread_join(x[j].thread, NULL);
+	int rc = 0;
+	for (size_t j = 0; j < n; j++) {
+		int mr = report_merge(rep, &x[j].own);
+		if (mr && !rc) {
+			jobs[j].rc = netd_err_set(&jobs[j].e, mr, NULL, "no memory for a conflict report");
+			rc = mr;
+		}
+		if (!rc && jobs[j].rc < 0)
+			rc = jobs[j].rc;
+		dns_deliver_report_clear(&x[j].own);
+	}
+	free(x);
 	return rc;
 }

@@ -15,13 +15,24 @@
  *   DNS_CHG_ADD    -> add the RR;  DNS_CHG_DEL -> delete that one RR
  * Nothing is ever sent with fewer prerequisites than the plan gave.
  *
+ * Pieces in flight.  The groups of one message are independent (no two
+ * share a guard name and each changes only its own names: dns.h), so its
+ * pieces may be applied in any order: up to DNS_DELIVER_PIPELINE UPDATEs
+ * of one message are in flight at once, each on its own connection (a
+ * server that takes a zone's UPDATEs in batches, like Knot, then applies
+ * several in one go).  Each piece is cut, sent, converted and bisected as
+ * below, on its own; what they report is appended in piece order, as if
+ * they had gone one after another.  Messages themselves still go one at a
+ * time (dns_deliver_plan()), or a stage's at once (dns_deliver_stage()).
+ *
  * Idempotency.  An UPDATE refused with YXDOMAIN (a FREE name is in use:
  * most likely our own earlier delivery whose answer was lost) is sent again
  * with each DNS_PRE_FREE turned into DNS_PRE_OWNED on the ownership TXT the
  * same group adds (for a CNAME owner W, the one at "_netd.W").  Delivering
  * the same plan twice therefore succeeds twice and changes nothing the
- * second time.  Once a converted form went through, the next pieces of the
- * zone are tried converted first (and plain after a prerequisite failure).
+ * second time.  Once a converted form went through, the pieces of the zone
+ * taken after that are tried converted first (and plain after a
+ * prerequisite failure); pieces already in flight were tried plain.
  *
  * Conflicts.  If a piece still fails a prerequisite (YXDOMAIN, YXRRSET,
  * NXRRSET, NXDOMAIN), it is bisected by groups until the failing groups
@@ -40,8 +51,10 @@
  *
  * Failover.  A transport failure (timeout, connection refused, any socket
  * error, an answer that does not parse) or SERVFAIL moves to the next server
- * of the zone (rep->failovers++); the servers that failed during one
- * dns_deliver_plan() call are tried last for the other zones of that call.
+ * of the zone (rep->failovers++, for each piece in flight that met the
+ * failure; pieces taken later start at the new server); the servers that
+ * failed during one dns_deliver_plan() call are tried last for the other
+ * zones of that call.
  * When every server failed: the last failure's -errno (-ETIMEDOUT,
  * -ECONNREFUSED...) or -EIO, with @e naming the zone and each server tried
  * with its reason.  Zone-level refusals return at once with
@@ -58,7 +71,9 @@
  *  - Blocking: each exchange waits up to timeout_ms (dns_xfer()); a plan
  *    with every server dead takes about n_servers * timeout_ms.  Call it
  *    from a worker thread, not the event loop.  Thread-safe: no static
- *    mutable state; the caller's structures are only read, except @rep.
+ *    mutable state; the caller's structures are only read, except @rep
+ *    (and the jobs of dns_deliver_stage(), which starts threads of its
+ *    own and joins them before it returns).
  *  - The report accumulates (counters add up, conflicts append) and its
  *    conflicts and kept names withhold dependent groups of later calls:
  *    use one report per plan and dns_deliver_report_clear() it between
@@ -86,6 +101,7 @@
 #define DNS_DELIVER_TIMEOUT_MS 2000u   /* timeout_ms 0 */
 #define DNS_DELIVER_MSG_MIN 512u       /* smallest max_msg accepted */
 #define DNS_CONFLICT_WHY_MAX 192
+#define DNS_DELIVER_PIPELINE 4u        /* UPDATEs of one message in flight at once */
 
 /* Where and how to deliver one zone. */
 struct dns_zone_conf {
@@ -139,7 +155,8 @@ struct dns_deliver_report {
 int dns_deliver_msg(const struct dns_plan_msg *m, const struct dns_zone_conf *z,
 		    struct dns_deliver_report *rep, struct netd_err *e);
 
-/* Deliver plan @p message by message in plan order (zones[i] is the zone
+/* Deliver plan @p message by message in plan order (one at a time; see
+ * dns_deliver_stage() for the messages of a stage at once) (zones[i] is the zone
  * the plan calls i) and stop at the first message that fails: a later
  * stage never goes out before an earlier one.  *done (always written) is
  * the number of messages processed: each group delivered or in
@@ -147,6 +164,43 @@ int dns_deliver_msg(const struct dns_plan_msg *m, const struct dns_zone_conf *z,
  * message whose zone index is >= @n_zones. */
 int dns_deliver_plan(const struct dns_plan *p, const struct dns_zone_conf *zones, size_t n_zones,
 		     size_t *done, struct dns_deliver_report *rep, struct netd_err *e);
+
+/* One message of a stage for dns_deliver_stage(), and how it went. */
+struct dns_deliver_job {
+	const struct dns_plan_msg *m;    /* in: a message of the stage */
+	const struct dns_zone_conf *z;   /* in: its zone */
+	bool ran;                        /* out: it was delivered (or tried): rc, e, ... are its */
+	int rc;                          /* out: dns_deliver_msg()'s return for it */
+	struct netd_err e;               /* out: its error */
+	unsigned updates;                /* out: its UPDATEs that got an answer */
+	char server[DNS_SERVER_STRLEN];  /* out: the server that took its last UPDATE ("" none) */
+};
+
+/* Deliver the messages of one stage of a plan (@jobs in plan order: the
+ * same stage, one message per zone) at once: one thread per message, the
+ * first on the calling thread; all are waited for before it returns.  The
+ * ordering contract of dns.h is between stages, and the messages of one
+ * stage go to different zones, so they are independent: every job is
+ * delivered exactly as dns_deliver_msg(m, z, rep, e) would, except that
+ * it does not see the conflicts found by the other jobs of the stage
+ * meanwhile.  Where that could matter — a group of one message that the
+ * screening (Conflicts, above) would hold back because of a group of
+ * another message of the stage: the same group name, a PTR/CNAME added
+ * pointing at another message's group, a deletion at a name that another
+ * message's PTR/CNAME deletion may keep — the jobs are delivered one
+ * after another in order instead, stopping at the first failure (later
+ * jobs: ran false).
+ * Afterwards @rep holds what each job found, appended in job order, as if
+ * delivered one after another; its counters add up.
+ *
+ * Returns 0 when every job that ran returned 0, else the first failing
+ * job's code (in job order; its @e says why).  In the concurrent case all
+ * jobs run even if one fails: the caller stops before the next stage, and
+ * every job's outcome (ran, rc, e) is valid; a job that failed delivered
+ * some of its groups, which are safe to send again (as for
+ * dns_deliver_msg()).  Jobs for the same zone, or of different stages,
+ * are the caller's error (not checked). */
+int dns_deliver_stage(struct dns_deliver_job *jobs, size_t n, struct dns_deliver_report *rep);
 
 /* Free what @r owns and zero it.  Accepts NULL. */
 void dns_deliver_report_clear(struct dns_deliver_report *r);

@@ -3,15 +3,18 @@
  * forward-confirmed reverse DNS true at every instant.  See dns.h for the
  * stages and the prerequisite rules.
  *
- * How: the two sets are sorted and diffed; each added or deleted record
- * gets a stage (classify()) and a zone (longest suffix, zones parsed once);
- * the changes are sorted by (stage, zone name, group, deletions first,
- * type rank, owner, data) and cut into messages at every (stage, zone)
- * boundary.  Prerequisites come from a simulation of what netd expects the
- * server to hold: the union of both sets with a "present" bit, starting as
- * the old set, updated group by group as the plan is laid out — so a group
- * that claims a name in stage 1 is guarded as owned when stage 5 of the
- * same plan touches it again.
+ * How: the two sets are sorted (copied only if they are not already) and
+ * diffed; each added or deleted record gets a stage (classify()) and a
+ * zone (longest suffix, zones parsed once); the changes are sorted by
+ * (stage, zone name, group, deletions first, type rank, owner, data) and
+ * cut into messages at every (stage, zone) boundary.  Prerequisites come
+ * from a simulation of what netd expects the server to hold: the union of
+ * both sets (by reference) with a "present" bit, starting as the old set,
+ * updated group by group as the plan is laid out — so a group that claims
+ * a name in stage 1 is guarded as owned when stage 5 of the same plan
+ * touches it again.  A message's prerequisites are de-duplicated through a
+ * hash index (a message can have tens of thousands).  Records are 520
+ * bytes: they are sorted and merged through pointers, not moved.
  */
 #include "dns/dns.h"
 
@@ -88,7 +91,9 @@ static bool is_reverse(const char *owner)
 /* ---- classification --------------------------------------------------- */
 
 struct sets {
-	struct dns_recset old, new_, add, del;
+	const struct dns_recset *old, *new_;   /* sorted: the caller's sets, or own_old/own_new */
+	struct dns_recset own_old, own_new;    /* sorted copies of inputs that were not sorted */
+	struct dns_recset add, del;            /* the difference, sorted */
 };
 
 static uint8_t classify(const struct sets *s, uint8_t op, const struct dns_rec *r)
@@ -100,15 +105,15 @@ static uint8_t classify(const struct sets *s, uint8_t op, const struct dns_rec *
 		const char *base = r->owner + SIB_LEN;
 		if (!add)
 			return DNS_STAGE_ALIAS_DEL;
-		return has_type(&s->add, base, DNS_REC_CNAME) && has_non_cname(&s->old, base)
+		return has_type(&s->add, base, DNS_REC_CNAME) && has_non_cname(s->old, base)
 			? DNS_STAGE_ALIAS_LATE : DNS_STAGE_ALIAS_ADD;
 	}
 	if (r->type == DNS_REC_CNAME) {
 		if (add)
-			return has_non_cname(&s->old, r->owner) ? DNS_STAGE_ALIAS_LATE : DNS_STAGE_ALIAS_ADD;
-		if (has_non_cname(&s->new_, r->owner))
+			return has_non_cname(s->old, r->owner) ? DNS_STAGE_ALIAS_LATE : DNS_STAGE_ALIAS_ADD;
+		if (has_non_cname(s->new_, r->owner))
 			return DNS_STAGE_FWD_ADD;   /* an address name takes the alias's place */
-		return has_type(&s->new_, r->owner, DNS_REC_CNAME) ? DNS_STAGE_ALIAS_ADD : DNS_STAGE_ALIAS_DEL;
+		return has_type(s->new_, r->owner, DNS_REC_CNAME) ? DNS_STAGE_ALIAS_ADD : DNS_STAGE_ALIAS_DEL;
 	}
 	return add ? DNS_STAGE_FWD_ADD : DNS_STAGE_FWD_DEL;
 }
@@ -207,9 +212,10 @@ static unsigned type_rank(uint16_t t)
 	}
 }
 
+/* Over pointers to items: a total order (no two changes are equal). */
 static int item_cmp(const void *pa, const void *pb)
 {
-	const struct item *a = pa, *b = pb;
+	const struct item *a = *(const struct item *const *)pa, *b = *(const struct item *const *)pb;
 	if (a->stage != b->stage)
 		return a->stage < b->stage ? -1 : 1;
 	if (a->zrank != b->zrank)
@@ -233,39 +239,74 @@ static void set_group(struct dns_change *c)
 
 /* ---- the expected server state ---------------------------------------- */
 
+/* old ∪ new by reference (of records equal but for the TTL, the one with
+ * the lower TTL), sorted, with a "present" bit per record. */
 struct state {
-	struct dns_recset u;  /* old ∪ new, sorted */
+	const struct dns_rec **u;
+	size_t n;
 	bool *present;
 };
 
 static int state_init(struct state *st, const struct sets *s)
 {
+	const struct dns_recset *o = s->old, *w = s->new_;
+	size_t cap = o->n + w->n, i = 0, j = 0;
 	*st = (struct state){0};
-	int rc = dns_recset_add_all(&st->u, &s->old);
-	if (!rc)
-		rc = dns_recset_add_all(&st->u, &s->new_);
-	if (rc)
-		return rc;
-	dns_recset_sort(&st->u);
-	st->present = calloc(st->u.n ? st->u.n : 1, sizeof *st->present);
-	if (!st->present)
+	st->u = malloc((cap ? cap : 1) * sizeof *st->u);
+	st->present = malloc(cap ? cap : 1);
+	if (!st->u || !st->present)
 		return -ENOMEM;
-	for (size_t i = 0; i < st->u.n; i++)
-		st->present[i] = dns_recset_find(&s->old, &st->u.v[i]) != NULL;
+	while (i < o->n || j < w->n) {   /* both sorted without duplicates: merge */
+		int c = i == o->n ? 1 : j == w->n ? -1 : dns_rec_cmp(&o->v[i], &w->v[j]);
+		if (c == 0) {
+			st->u[st->n] = w->v[j].ttl < o->v[i].ttl ? &w->v[j] : &o->v[i];
+			i++, j++;
+		} else {
+			st->u[st->n] = c < 0 ? &o->v[i++] : &w->v[j++];
+		}
+		st->present[st->n++] = c <= 0;
+	}
 	return 0;
 }
 
 static void state_clear(struct state *st)
 {
-	dns_recset_clear(&st->u);
+	free(st->u);
 	free(st->present);
+}
+
+/* [*lo, *hi) = the records of the state owned by @owner. */
+static void state_range(const struct state *st, const char *owner, size_t *lo, size_t *hi)
+{
+	size_t a = 0, b = st->n;
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+		if (strcmp(st->u[m]->owner, owner) < 0)
+			a = m + 1;
+		else
+			b = m;
+	}
+	*lo = a;
+	while (b < st->n && strcmp(st->u[b]->owner, owner) == 0)
+		b++;
+	*hi = b;
 }
 
 static void state_apply(struct state *st, const struct dns_change *c)
 {
-	const struct dns_rec *r = dns_recset_find(&st->u, &c->rec);
-	if (r)
-		st->present[r - st->u.v] = c->op == DNS_CHG_ADD;
+	size_t lo = 0, hi = st->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int cmp = dns_rec_cmp(st->u[mid], &c->rec);
+		if (cmp == 0) {
+			st->present[mid] = c->op == DNS_CHG_ADD;
+			return;
+		}
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 }
 
 /* What the state holds at @owner: any record, a CNAME, an ownership TXT. */
@@ -277,11 +318,11 @@ struct at {
 static struct at state_at(const struct state *st, const char *owner)
 {
 	struct at a = {0};
-	owner_range(&st->u, owner, &a.lo, &a.hi);
+	state_range(st, owner, &a.lo, &a.hi);
 	for (size_t i = a.lo; i < a.hi; i++) {
 		if (!st->present[i])
 			continue;
-		const struct dns_rec *r = &st->u.v[i];
+		const struct dns_rec *r = st->u[i];
 		a.any = true;
 		a.cname |= r->type == DNS_REC_CNAME;
 		a.owned |= r->type == DNS_REC_TXT &&
@@ -292,17 +333,34 @@ static struct at state_at(const struct state *st, const char *owner)
 
 /* ---- prerequisites ---------------------------------------------------- */
 
+/* A message's prerequisites, with an index by (kind, guard name) so that
+ * a duplicate is found in O(1): a message can hold tens of thousands. */
 struct prelist {
 	struct dns_prereq *v;
 	size_t n, cap;
+	size_t *slot;         /* open addressing: index + 1 into v, 0 = empty */
+	size_t n_slot;        /* a power of two, > 2 * n (0: no index yet) */
 };
 
-static int pre_push(struct prelist *p, uint8_t kind, const struct dns_rec *r, const char *owner)
+static uint64_t pre_hash(uint8_t kind, const char *owner)
 {
-	for (size_t i = 0; i < p->n; i++)  /* a group has at most a few */
-		if (p->v[i].kind == kind && strcmp(p->v[i].rec.owner, owner) == 0 &&
-		    (!r || dns_rec_cmp(&p->v[i].rec, r) == 0))
-			return 0;
+	uint64_t h = 0xcbf29ce484222325ull ^ kind;   /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)owner; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	return h ^ (h >> 29);
+}
+
+static void pre_index(struct prelist *p, size_t i)
+{
+	size_t mask = p->n_slot - 1, k = (size_t)pre_hash(p->v[i].kind, p->v[i].rec.owner) & mask;
+	while (p->slot[k])
+		k = (k + 1) & mask;
+	p->slot[k] = i + 1;
+}
+
+/* Room for one more prerequisite, in the array and in the index. */
+static int pre_reserve(struct prelist *p)
+{
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 16;
 		struct dns_prereq *v = realloc(p->v, cap * sizeof *v);
@@ -311,6 +369,34 @@ static int pre_push(struct prelist *p, uint8_t kind, const struct dns_rec *r, co
 		p->v = v;
 		p->cap = cap;
 	}
+	if (2 * (p->n + 1) < p->n_slot)
+		return 0;
+	size_t n_slot = p->n_slot ? p->n_slot * 2 : 64;
+	size_t *slot = calloc(n_slot, sizeof *slot);
+	if (!slot)
+		return -ENOMEM;
+	free(p->slot);
+	p->slot = slot;
+	p->n_slot = n_slot;
+	for (size_t i = 0; i < p->n; i++)
+		pre_index(p, i);
+	return 0;
+}
+
+/* Add a prerequisite unless the message has it already: the same kind at
+ * the same name and, for @r, the same record. */
+static int pre_push(struct prelist *p, uint8_t kind, const struct dns_rec *r, const char *owner)
+{
+	if (p->n_slot) {
+		size_t mask = p->n_slot - 1;
+		for (size_t k = (size_t)pre_hash(kind, owner) & mask; p->slot[k]; k = (k + 1) & mask) {
+			const struct dns_prereq *q = &p->v[p->slot[k] - 1];
+			if (q->kind == kind && strcmp(q->rec.owner, owner) == 0 && (!r || dns_rec_cmp(&q->rec, r) == 0))
+				return 0;
+		}
+	}
+	if (pre_reserve(p))
+		return -ENOMEM;
 	struct dns_prereq *q = &p->v[p->n++];
 	memset(q, 0, sizeof *q);
 	q->kind = kind;
@@ -318,6 +404,7 @@ static int pre_push(struct prelist *p, uint8_t kind, const struct dns_rec *r, co
 		q->rec = *r;
 	else
 		snprintf(q->rec.owner, sizeof q->rec.owner, "%s", owner);
+	pre_index(p, p->n - 1);
 	return 0;
 }
 
@@ -325,8 +412,8 @@ static int pre_push(struct prelist *p, uint8_t kind, const struct dns_rec *r, co
 static int pre_owned(struct prelist *p, const struct state *st, const struct at *a)
 {
 	for (size_t i = a->lo; i < a->hi; i++)
-		if (st->present[i] && st->u.v[i].type == DNS_REC_TXT) {
-			int rc = pre_push(p, DNS_PRE_OWNED, &st->u.v[i], st->u.v[i].owner);
+		if (st->present[i] && st->u[i]->type == DNS_REC_TXT) {
+			int rc = pre_push(p, DNS_PRE_OWNED, st->u[i], st->u[i]->owner);
 			if (rc)
 				return rc;
 		}
@@ -350,69 +437,64 @@ static int guard(struct prelist *p, const struct state *st, const char *owner)
 
 /* ---- building the plan ------------------------------------------------ */
 
-static int item_push(struct item **v, size_t *n, size_t *cap, const struct item *it)
+/* Every change as an item (zone SIZE_MAX: unzoned) into @v, and @ord
+ * pointing at them in plan order. */
+static int make_items(const struct sets *s, const struct zones *z, struct item **v_out,
+		      const struct item ***ord_out, size_t *n_out)
 {
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 64;
-		struct item *nv = realloc(*v, c * sizeof *nv);
-		if (!nv)
-			return -ENOMEM;
-		*v = nv;
-		*cap = c;
-	}
-	(*v)[(*n)++] = *it;
-	return 0;
-}
-
-/* Every change as an item (zone SIZE_MAX: unzoned). */
-static int make_items(const struct sets *s, const struct zones *z, struct item **out, size_t *n_out)
-{
-	struct item *v = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = s->del.n + s->add.n;
+	struct item *v = malloc((cap ? cap : 1) * sizeof *v);
+	const struct item **ord = malloc((cap ? cap : 1) * sizeof *ord);
 	const struct dns_recset *lists[2] = {&s->del, &s->add};
 	const uint8_t ops[2] = {DNS_CHG_DEL, DNS_CHG_ADD};
+	if (!v || !ord) {
+		free(v);
+		free(ord);
+		return -ENOMEM;
+	}
 	for (size_t l = 0; l < 2; l++)
 		for (size_t i = 0; i < lists[l]->n; i++) {
-			struct item it = {.chg = {.op = ops[l], .rec = lists[l]->v[i]}};
-			set_group(&it.chg);
-			it.stage = classify(s, ops[l], &it.chg.rec);
-			it.zone = zone_of(z, it.chg.rec.owner);
-			it.zrank = it.zone == SIZE_MAX ? SIZE_MAX : z->rank[it.zone];
-			if (item_push(&v, &n, &cap, &it) != 0) {
-				free(v);
-				return -ENOMEM;
-			}
+			struct item *it = &v[n];
+			memset(it, 0, sizeof *it);
+			it->chg.op = ops[l];
+			it->chg.rec = lists[l]->v[i];
+			set_group(&it->chg);
+			it->stage = classify(s, ops[l], &it->chg.rec);
+			it->zone = zone_of(z, it->chg.rec.owner);
+			it->zrank = it->zone == SIZE_MAX ? SIZE_MAX : z->rank[it->zone];
+			ord[n++] = it;
 		}
 	if (n > 1)
-		qsort(v, n, sizeof *v, item_cmp);
-	*out = v;
+		qsort(ord, n, sizeof *ord, item_cmp);
+	*v_out = v;
+	*ord_out = ord;
 	*n_out = n;
 	return 0;
 }
 
 /* Lay out the message of items [lo, hi) (one stage, one zone): guards per
  * group from the state, then the group applied to the state. */
-static int build_msg(const struct item *items, size_t lo, size_t hi, struct state *st,
+static int build_msg(const struct item *const *items, size_t lo, size_t hi, struct state *st,
 		     struct dns_plan_msg *m)
 {
 	struct prelist pre = {0};
 	int rc = 0;
-	*m = (struct dns_plan_msg){.stage = items[lo].stage, .zone = items[lo].zone};
+	*m = (struct dns_plan_msg){.stage = items[lo]->stage, .zone = items[lo]->zone};
 	m->phase = (uint8_t)dns_stage_phase(m->stage);
 	m->chg = calloc(hi - lo, sizeof *m->chg);
 	if (!m->chg)
 		return -ENOMEM;
 	for (size_t g = lo; g < hi;) {
 		size_t ge = g, first = pre.n;
-		while (ge < hi && strcmp(items[ge].chg.group, items[g].chg.group) == 0)
+		while (ge < hi && strcmp(items[ge]->chg.group, items[g]->chg.group) == 0)
 			ge++;
 		for (size_t i = g; i < ge && !rc; i++)
-			rc = guard(&pre, st, items[i].chg.rec.owner);
+			rc = guard(&pre, st, items[i]->chg.rec.owner);
 		if (rc)
 			goto cleanup;
 		for (size_t i = g; i < ge; i++) {
 			struct dns_change *c = &m->chg[m->n_chg++];
-			*c = items[i].chg;
+			*c = items[i]->chg;
 			c->pre_first = first;
 			c->n_pre = pre.n - first;
 			state_apply(st, c);
@@ -424,6 +506,7 @@ static int build_msg(const struct item *items, size_t lo, size_t hi, struct stat
 	pre.v = NULL;
 cleanup:
 	free(pre.v);
+	free(pre.slot);
 	if (rc) {
 		free(m->chg);
 		*m = (struct dns_plan_msg){0};
@@ -432,13 +515,13 @@ cleanup:
 }
 
 /* Messages of the zoned items, unzoned ones aside, into @p. */
-static int layout(const struct item *items, size_t n, struct state *st, struct dns_plan *p)
+static int layout(const struct item *const *items, size_t n, struct state *st, struct dns_plan *p)
 {
 	size_t n_msg = 0, n_unz = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (items[i].zone == SIZE_MAX)
+		if (items[i]->zone == SIZE_MAX)
 			n_unz++;
-		else if (i == 0 || items[i].stage != items[i - 1].stage || items[i].zone != items[i - 1].zone)
+		else if (i == 0 || items[i]->stage != items[i - 1]->stage || items[i]->zone != items[i - 1]->zone)
 			n_msg++;
 	}
 	p->msg = calloc(n_msg ? n_msg : 1, sizeof *p->msg);
@@ -446,12 +529,12 @@ static int layout(const struct item *items, size_t n, struct state *st, struct d
 	if (!p->msg || !p->unzoned)
 		return -ENOMEM;
 	for (size_t i = 0; i < n;) {
-		if (items[i].zone == SIZE_MAX) {
-			p->unzoned[p->n_unzoned++] = items[i++].chg;
+		if (items[i]->zone == SIZE_MAX) {
+			p->unzoned[p->n_unzoned++] = items[i++]->chg;
 			continue;
 		}
 		size_t e = i;
-		while (e < n && items[e].stage == items[i].stage && items[e].zone == items[i].zone)
+		while (e < n && items[e]->stage == items[i]->stage && items[e]->zone == items[i]->zone)
 			e++;
 		int rc = build_msg(items, i, e, st, &p->msg[p->n_msg]);
 		if (rc)
@@ -462,29 +545,83 @@ static int layout(const struct item *items, size_t n, struct state *st, struct d
 	return 0;
 }
 
-/* Sorted, checked copies of the inputs and their difference. */
+/* Whether @s is sorted without duplicates (dns_recset_sort() would not
+ * change it). */
+static bool sorted(const struct dns_recset *s)
+{
+	for (size_t i = 1; i < s->n; i++)
+		if (dns_rec_cmp(&s->v[i - 1], &s->v[i]) >= 0)
+			return false;
+	return true;
+}
+
+/* @in, sorted: itself if it is, else a sorted copy in @own. */
+static int sorted_input(const struct dns_recset *in, struct dns_recset *own, const struct dns_recset **out)
+{
+	*out = in;
+	if (sorted(in))
+		return 0;
+	int rc = dns_recset_add_all(own, in);
+	if (rc)
+		return rc;
+	dns_recset_sort(own);
+	*out = own;
+	return 0;
+}
+
+/* Room for @n records in empty @s. */
+static int recset_alloc(struct dns_recset *s, size_t n)
+{
+	s->v = malloc((n ? n : 1) * sizeof *s->v);
+	s->n = 0;
+	s->cap = n ? n : 1;
+	return s->v ? 0 : -ENOMEM;
+}
+
+/* dns_recset_diff() into the empty s->add and s->del, without its copies. */
+static int sets_diff(struct sets *s)
+{
+	const struct dns_recset *o = s->old, *w = s->new_;
+	size_t i = 0, j = 0;
+	if (recset_alloc(&s->add, w->n) || recset_alloc(&s->del, o->n))
+		return -ENOMEM;
+	while (i < o->n || j < w->n) {
+		int c = i == o->n ? 1 : j == w->n ? -1 : dns_rec_cmp(&o->v[i], &w->v[j]);
+		if (c < 0) {
+			s->del.v[s->del.n++] = o->v[i++];
+		} else if (c > 0) {
+			s->add.v[s->add.n++] = w->v[j++];
+		} else {
+			if (o->v[i].ttl != w->v[j].ttl)
+				s->add.v[s->add.n++] = w->v[j];
+			i++, j++;
+		}
+	}
+	return 0;
+}
+
+/* The inputs sorted (copied only if they are not), checked, and their
+ * difference. */
 static int sets_init(struct sets *s, const struct dns_recset *old, const struct dns_recset *new_,
 		     struct netd_err *e)
 {
 	struct netd_err why = {0};
-	int rc = dns_recset_add_all(&s->old, old);
+	int rc = sorted_input(old, &s->own_old, &s->old);
 	if (!rc)
-		rc = dns_recset_add_all(&s->new_, new_);
+		rc = sorted_input(new_, &s->own_new, &s->new_);
 	if (rc)
 		return rc;
-	dns_recset_sort(&s->old);
-	dns_recset_sort(&s->new_);
-	if (dns_recset_check(&s->new_, &why) != 0)
+	if (dns_recset_check(s->new_, &why) != 0)
 		return netd_err_set(e, NETD_EINVAL, NULL, "new records: %s", why.msg);
-	if (dns_recset_check(&s->old, &why) != 0)
+	if (dns_recset_check(s->old, &why) != 0)
 		return netd_err_set(e, NETD_EINVAL, NULL, "old records: %s", why.msg);
-	return dns_recset_diff(&s->old, &s->new_, &s->add, &s->del);
+	return sets_diff(s);
 }
 
 static void sets_clear(struct sets *s)
 {
-	dns_recset_clear(&s->old);
-	dns_recset_clear(&s->new_);
+	dns_recset_clear(&s->own_old);
+	dns_recset_clear(&s->own_new);
 	dns_recset_clear(&s->add);
 	dns_recset_clear(&s->del);
 }
@@ -497,17 +634,18 @@ int dns_plan(const struct dns_recset *old, const struct dns_recset *new_, const 
 	struct state st = {0};
 	struct dns_plan p = {0};
 	struct item *items = NULL;
+	const struct item **ord = NULL;
 	size_t n_items = 0;
 	int rc = zones_init(&z, zones, n_zones, e);
 	if (rc)
 		return rc;
 	rc = sets_init(&s, old, new_, e);
 	if (!rc)
-		rc = make_items(&s, &z, &items, &n_items);
+		rc = make_items(&s, &z, &items, &ord, &n_items);
 	if (!rc)
 		rc = state_init(&st, &s);
 	if (!rc)
-		rc = layout(items, n_items, &st, &p);
+		rc = layout(ord, n_items, &st, &p);
 	if (rc)
 		goto cleanup;
 	*out = p;
@@ -515,6 +653,7 @@ int dns_plan(const struct dns_recset *old, const struct dns_recset *new_, const 
 cleanup:
 	dns_plan_clear(&p);
 	free(items);
+	free(ord);
 	state_clear(&st);
 	sets_clear(&s);
 	zones_clear(&z);

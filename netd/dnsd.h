@@ -36,8 +36,9 @@
  * of outbox entries from the head (at least DNSD_WINDOW_RECORDS records
  * when there are, whole transactions only), combines them per node (old
  * set of the first entry, new set of the last), plans them over the
- * configured zones (dns_plan) and delivers the plan message by message
- * (dns_deliver_msg), stopping at the first failure.  Only when every
+ * configured zones (dns_plan) and delivers the plan stage by stage, the
+ * messages of one stage (one per zone) at once (dns_deliver_stage),
+ * stopping after the first stage with a failure.  Only when every
  * message went through are exactly those entries deleted and their
  * records marked "published" (or "conflict" with the server's reason, or
  * left "pending" with why when withheld behind a conflict), in one

@@ -1,5 +1,6 @@
-/* netd/dnsd_worker.c — the DNS delivery worker: one thread that takes the
- * outbox to the servers, verifies what it delivered and reconciles the
+/* netd/dnsd_worker.c — the DNS delivery worker: one thread (with helpers
+ * for the zones of a stage or a verification) that takes the outbox to the
+ * servers, verifies what it delivered and reconciles the
  * zones with the intent (contract in dnsd.h).
  *
  * A round:
@@ -12,6 +13,9 @@
  * Store transactions are short and never span network I/O: a window is
  * read in one read transaction, delivered with none open, and retired
  * (entries deleted, states set) in one write transaction.
+ *
+ * The UPDATEs of a plan go out stage by stage; the messages of one stage
+ * (one per zone) at once, one thread each (dns_deliver_stage()).
  *
  *   window:   read ──> plan ──> UPDATEs ──ok──> retire + published ──> query ──> verified / drift
  *                                  └──fail──> zone retrying, backoff (entries stay)
@@ -94,12 +98,15 @@ static void zone_ok(struct work *w, size_t zi, const char *server)
 }
 
 /* A delivery to zone @zi (SIZE_MAX: every zone) failed: retrying with the
- * next backoff, which the worker waits for. */
-static void zone_fail(struct work *w, size_t zi, const char *why)
+ * backoff of this failure (@again: another zone's failure of the same
+ * delivery set it already), which the worker waits for. */
+static void zone_fail_more(struct work *w, size_t zi, const char *why, bool again)
 {
 	struct dnsd *s = w->s;
 	/* one backoff: a failed zone holds the head window, so every zone waits */
 	uint64_t backoff = w->backoff ? w->backoff * 2 : BACKOFF_MIN_MS;
+	if (again && w->backoff)
+		backoff = w->backoff;
 	if (backoff > BACKOFF_MAX_MS)
 		backoff = BACKOFF_MAX_MS;
 	pthread_mutex_lock(&s->mu);
@@ -116,6 +123,11 @@ static void zone_fail(struct work *w, size_t zi, const char *why)
 	pthread_mutex_unlock(&s->mu);
 	w->backoff = backoff;
 	w->retry_at = loop_now_ms() + backoff;
+}
+
+static void zone_fail(struct work *w, size_t zi, const char *why)
+{
+	zone_fail_more(w, zi, why, false);
 }
 
 /* A window went through: whatever failed before is delivered now. */
@@ -308,24 +320,40 @@ static int window_combine(struct window *win)
 
 /* ---- delivering a plan ----------------------------------------------------------- */
 
-/* Deliver @p message by message (a later stage never before an earlier
- * one), noting each zone's server.  0, or the failure (zone marked). */
+/* Deliver @p stage by stage (a later stage never before an earlier one;
+ * the messages of one stage, one per zone, at once: dns_deliver_stage()),
+ * noting each zone's server.  0, or the first failure (its zone and every
+ * other zone that failed in the same stage marked). */
 static int plan_deliver(struct work *w, const struct dns_plan *p, struct dns_deliver_report *rep)
 {
-	for (size_t i = 0; i < p->n_msg; i++) {
-		const struct dns_plan_msg *m = &p->msg[i];
-		struct netd_err e = { 0 };
-		unsigned before = rep->updates;
-		int rc = dns_deliver_msg(m, &w->conf.zones[m->zone], rep, &e);
-		atomic_fetch_add_explicit(&w->s->updates_sent, rep->updates - before, memory_order_relaxed);
-		if (rc < 0) {
-			atomic_fetch_add_explicit(&w->s->update_failures, 1, memory_order_relaxed);
-			zone_fail(w, m->zone, e.msg[0] ? e.msg : netd_strerror(rc));
-			return rc;
+	struct dns_deliver_job *jobs = calloc(w->conf.n_zones ? w->conf.n_zones : 1, sizeof *jobs);
+	int rc = jobs ? 0 : -ENOMEM;
+	for (size_t i = 0; i < p->n_msg && !rc;) {
+		size_t n = 0;
+		for (; i + n < p->n_msg && p->msg[i + n].stage == p->msg[i].stage && n < w->conf.n_zones; n++) {
+			jobs[n].m = &p->msg[i + n];
+			jobs[n].z = &w->conf.zones[p->msg[i + n].zone];
 		}
-		zone_ok(w, m->zone, rep->server);
+		rc = dns_deliver_stage(jobs, n, rep);
+		bool failed = false;
+		for (size_t j = 0; j < n; j++) {
+			size_t zi = jobs[j].m->zone;
+			atomic_fetch_add_explicit(&w->s->updates_sent, jobs[j].updates, memory_order_relaxed);
+			if (!jobs[j].ran)
+				continue;
+			if (jobs[j].rc < 0) {
+				atomic_fetch_add_explicit(&w->s->update_failures, 1, memory_order_relaxed);
+				zone_fail_more(w, zi, jobs[j].e.msg[0] ? jobs[j].e.msg : netd_strerror(jobs[j].rc),
+					       failed);
+				failed = true;
+			} else {
+				zone_ok(w, zi, jobs[j].server);
+			}
+		}
+		i += n;
 	}
-	return 0;
+	free(jobs);
+	return rc;
 }
 
 /* Conflicts by group, a group's FOREIGN one first (sorted before use). */
@@ -514,6 +542,51 @@ static void verify_by_axfr(struct work *w, size_t zi, const struct dns_recset *r
 	dns_recset_clear(&actual);
 }
 
+struct verify_zone {
+	struct work *w;
+	size_t zi;
+	const struct dns_recset *recs;
+	const int *zix;
+	size_t n;                 /* records of the zone in recs */
+	signed char *present;     /* only the zone's entries are written */
+	pthread_t thread;
+	bool started;
+};
+
+static void *verify_zone_run(void *arg)
+{
+	struct verify_zone *v = arg;
+	if (v->n >= DNSD_VERIFY_AXFR_MIN && v->n * 8 >= zone_rrs_get(v->w, v->zi))
+		verify_by_axfr(v->w, v->zi, v->recs, v->zix, v->present);
+	else
+		verify_by_query(v->w, v->zi, v->recs, v->zix, v->present);
+	return NULL;
+}
+
+/* Verify each zone with records in @recs, the zones at once (one thread
+ * each, the first on this one): each writes only its records' @present. */
+static void verify_zones(struct work *w, const struct dns_recset *recs, const int *zix, const size_t *per_zone,
+			 signed char *present)
+{
+	struct verify_zone *v = calloc(w->conf.n_zones ? w->conf.n_zones : 1, sizeof *v);
+	size_t n = 0;
+	if (!v)
+		return;   /* nothing verified: a check judges them */
+	for (size_t zi = 0; zi < w->conf.n_zones; zi++)
+		if (per_zone[zi])
+			v[n++] = (struct verify_zone){ .w = w, .zi = zi, .recs = recs, .zix = zix, .n = per_zone[zi],
+						       .present = present };
+	for (size_t i = 1; i < n; i++)
+		v[i].started = pthread_create(&v[i].thread, NULL, verify_zone_run, &v[i]) == 0;
+	for (size_t i = 0; i < n; i++)
+		if (!v[i].started)
+			verify_zone_run(&v[i]);
+	for (size_t i = 1; i < n; i++)
+		if (v[i].started)
+			pthread_join(v[i].thread, NULL);
+	free(v);
+}
+
 /* Query what was just published; the answers make records verified or
  * drift.  Many records of one zone are verified by one transfer of the
  * zone instead of a query per name: beyond DNSD_VERIFY_AXFR_MIN names,
@@ -534,12 +607,7 @@ static void verify(struct work *w, struct dns_recset *recs)
 	for (size_t i = 0; i < recs->n; i++)
 		if ((zix[i] = dnsd_conf_zone_of(&w->conf, recs->v[i].owner)) >= 0)
 			per_zone[zix[i]]++;
-	for (size_t zi = 0; zi < w->conf.n_zones; zi++) {
-		if (per_zone[zi] >= DNSD_VERIFY_AXFR_MIN && per_zone[zi] * 8 >= zone_rrs_get(w, zi))
-			verify_by_axfr(w, zi, recs, zix, present);
-		else if (per_zone[zi])
-			verify_by_query(w, zi, recs, zix, present);
-	}
+	verify_zones(w, recs, zix, per_zone, present);
 	for (size_t i = 0; i < recs->n; i++)
 		if (present[i] < 0)
 			w->check_wanted = true;

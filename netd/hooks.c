@@ -41,7 +41,7 @@ void hooks_committed(struct netd *d, const struct ops_touched *tc)
 int hooks_state(struct netd *d, struct store_txn *t, const char *top_name, struct lyd_node *top, const char *one)
 {
 	if (!strcmp(top_name, "dns"))
-		return dnsd_state(d, t, top);
+		return dnsd_state_for(d, t, top, one);
 	if (!strcmp(top_name, "switches"))
 		return devd_state(d, t, top);
 	if (!strcmp(top_name, "roles") || !strcmp(top_name, "conduits"))

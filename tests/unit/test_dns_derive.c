@@ -7,7 +7,8 @@
  * to a model of the zones with RFC 2136 semantics, checking after every
  * step that every PTR's target resolves forward to the PTR's address,
  * that no CNAME dangles, that every prerequisite holds, and at the end
- * that the zones equal the intent.
+ * that the zones equal the intent; and a large window (thousands of
+ * groups per message) planned from sorted and from shuffled inputs.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -1416,6 +1417,185 @@ static void test_plan_property(void **state)
 	assert_true(st.stage[1] > 0 && st.stage[3] > 0 && st.stage[5] > 0);
 }
 
+/* ---- a large window ---------------------------------------------------- */
+
+#define BIG_NODES 2000
+
+static void big_node(struct dns_recset *s, const char *name, unsigned addr_ix, bool alias)
+{
+	char fq[DNS_REC_NAME_MAX], a4[ADDR_STRLEN], a6[ADDR_STRLEN], rev[DNS_REC_NAME_MAX];
+	struct addr a;
+	snprintf(fq, sizeof fq, "%s.lab.example.", name);
+	snprintf(a4, sizeof a4, "10.%u.%u.%u", addr_ix / 62500, addr_ix / 250 % 250, 1 + addr_ix % 250);
+	snprintf(a6, sizeof a6, "fd00::%x", addr_ix + 1);
+	const char *addrs[2] = {a4, a6};
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(addr_parse(addrs[k], &a), 0);
+		assert_int_equal(dns_reverse_name(&a, rev, sizeof rev), 0);
+		struct dns_rec recs[3] = {mkrec(fq, k ? DNS_REC_AAAA : DNS_REC_A, addrs[k], 300),
+					  mkrec(rev, DNS_REC_PTR, fq, 300), mkrec(rev, DNS_REC_TXT, OWN, 300)};
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(dns_recset_add(s, &recs[i]), 0);
+	}
+	struct dns_rec own = mkrec(fq, DNS_REC_TXT, OWN, 300);
+	assert_int_equal(dns_recset_add(s, &own), 0);
+	if (alias) {
+		char w[DNS_REC_NAME_MAX], sib[DNS_REC_NAME_MAX + 8];
+		snprintf(w, sizeof w, "a-%s.example.com.", name);
+		snprintf(sib, sizeof sib, "_netd.%s", w);
+		struct dns_rec c = mkrec(w, DNS_REC_CNAME, fq, 300), t = mkrec(sib, DNS_REC_TXT, OWN, 300);
+		assert_int_equal(dns_recset_add(s, &c), 0);
+		assert_int_equal(dns_recset_add(s, &t), 0);
+	}
+}
+
+static void assert_rec_same(const struct dns_rec *a, const struct dns_rec *b, const char *what)
+{
+	if (dns_rec_cmp(a, b) != 0 || a->ttl != b->ttl)
+		fail_msg("%s: %s %u %s differs from %s %u %s", what, a->owner, a->type, a->data, b->owner, b->type,
+			 b->data);
+}
+
+static void assert_plans_same(const struct dns_plan *a, const struct dns_plan *b)
+{
+	assert_int_equal(a->n_msg, b->n_msg);
+	assert_int_equal(a->n_unzoned, b->n_unzoned);
+	for (size_t i = 0; i < a->n_msg; i++) {
+		const struct dns_plan_msg *x = &a->msg[i], *y = &b->msg[i];
+		assert_int_equal(x->stage, y->stage);
+		assert_int_equal(x->zone, y->zone);
+		assert_int_equal(x->n_pre, y->n_pre);
+		assert_int_equal(x->n_chg, y->n_chg);
+		for (size_t k = 0; k < x->n_pre; k++) {
+			assert_int_equal(x->pre[k].kind, y->pre[k].kind);
+			assert_rec_same(&x->pre[k].rec, &y->pre[k].rec, "prerequisite");
+		}
+		for (size_t k = 0; k < x->n_chg; k++) {
+			assert_int_equal(x->chg[k].op, y->chg[k].op);
+			assert_string_equal(x->chg[k].group, y->chg[k].group);
+			assert_int_equal(x->chg[k].pre_first, y->chg[k].pre_first);
+			assert_int_equal(x->chg[k].n_pre, y->chg[k].n_pre);
+			assert_rec_same(&x->chg[k].rec, &y->chg[k].rec, "change");
+		}
+	}
+}
+
+static int prereq_cmp(const void *pa, const void *pb)
+{
+	const struct dns_prereq *a = pa, *b = pb;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	return dns_rec_cmp(&a->rec, &b->rec);
+}
+
+/* A message's groups are contiguous, their prerequisites tile the
+ * message's list in group order, lie at the group's guard names, and no
+ * prerequisite is listed twice. */
+static void assert_msg_prereqs(const struct dns_plan_msg *m, unsigned long *n_free, unsigned long *n_owned)
+{
+	size_t next = 0;
+	for (size_t i = 0; i < m->n_chg;) {
+		size_t e = i;
+		while (e < m->n_chg && strcmp(m->chg[e].group, m->chg[i].group) == 0) {
+			assert_int_equal(m->chg[e].pre_first, m->chg[i].pre_first);
+			assert_int_equal(m->chg[e].n_pre, m->chg[i].n_pre);
+			e++;
+		}
+		for (size_t k = e; k < m->n_chg; k++)
+			if (strcmp(m->chg[k].group, m->chg[i].group) == 0)
+				fail_msg("group %s is not contiguous", m->chg[i].group);
+		assert_int_equal(m->chg[i].pre_first, next);
+		next += m->chg[i].n_pre;
+		for (size_t k = m->chg[i].pre_first; k < next; k++) {
+			const char *o = m->pre[k].rec.owner;
+			if (strcmp(o, m->chg[i].group) != 0 &&
+			    (strncmp(o, "_netd.", 6) != 0 || strcmp(o + 6, m->chg[i].group) != 0))
+				fail_msg("group %s guarded at %s", m->chg[i].group, o);
+		}
+		i = e;
+	}
+	assert_int_equal(next, m->n_pre);
+	struct dns_prereq *v = malloc((m->n_pre ? m->n_pre : 1) * sizeof *v);
+	assert_non_null(v);
+	if (m->n_pre > 1) {
+		memcpy(v, m->pre, m->n_pre * sizeof *v);
+		qsort(v, m->n_pre, sizeof *v, prereq_cmp);
+	} else if (m->n_pre) {
+		v[0] = m->pre[0];
+	}
+	for (size_t k = 0; k < m->n_pre; k++) {
+		if (k > 0 && prereq_cmp(&v[k - 1], &v[k]) == 0)
+			fail_msg("prerequisite at %s listed twice", v[k].rec.owner);
+		*(v[k].kind == DNS_PRE_FREE ? n_free : n_owned) += 1;
+	}
+	free(v);
+}
+
+/* A window like the benchmark's, with renames, new addresses, deletions,
+ * new nodes and aliases: thousands of groups per message.  The plan of
+ * sorted inputs equals the plan of the same inputs shuffled with
+ * duplicates (the same inputs give the same plan), and every message's
+ * prerequisites are shaped as dns.h says. */
+static void test_plan_large_window(void **state)
+{
+	(void)state;
+	struct dns_recset old = {0}, new_ = {0}, old_mixed = {0}, new_mixed = {0};
+	char name[32];
+	for (unsigned i = 0; i < BIG_NODES; i++) {
+		snprintf(name, sizeof name, "n%05u", i);
+		big_node(&old, name, i, i % 5 == 0);
+		if (i % 7 == 6)
+			continue;   /* deleted */
+		if (i % 3 == 0)
+			snprintf(name, sizeof name, "r%05u", i);   /* renamed */
+		big_node(&new_, name, i % 3 == 1 ? BIG_NODES * 2 + i : i, i % 5 == 0 || i % 11 == 0);
+	}
+	for (unsigned i = BIG_NODES; i < BIG_NODES + BIG_NODES / 4; i++) {
+		snprintf(name, sizeof name, "n%05u", i);
+		big_node(&new_, name, i, i % 4 == 0);
+	}
+	struct rng r = {0x5eed};
+	const struct dns_recset *in[2] = {&old, &new_};
+	struct dns_recset *mixed[2] = {&old_mixed, &new_mixed};
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(dns_recset_add_all(mixed[k], in[k]), 0);
+		for (size_t i = 0; i < in[k]->n / 10; i++) {   /* duplicates, some with a higher TTL */
+			struct dns_rec d = in[k]->v[rnd(&r, (uint32_t)in[k]->n)];
+			d.ttl += rnd(&r, 2) * 100;
+			assert_int_equal(dns_recset_add(mixed[k], &d), 0);
+		}
+		for (size_t i = mixed[k]->n; i > 1; i--) {   /* shuffled */
+			size_t j = rnd(&r, (uint32_t)i);
+			struct dns_rec t = mixed[k]->v[i - 1];
+			mixed[k]->v[i - 1] = mixed[k]->v[j];
+			mixed[k]->v[j] = t;
+		}
+	}
+	dns_recset_sort(&old);
+	dns_recset_sort(&new_);
+	struct dns_plan a = {0}, b = {0};
+	struct netd_err e = {0};
+	assert_int_equal(dns_plan(&old, &new_, g_zones, N_ELEM(g_zones), &a, &e), 0);
+	assert_int_equal(dns_plan(&old_mixed, &new_mixed, g_zones, N_ELEM(g_zones), &b, &e), 0);
+	assert_plans_same(&a, &b);
+	unsigned long n_free = 0, n_owned = 0;
+	size_t most = 0;
+	for (size_t i = 0; i < a.n_msg; i++) {
+		assert_msg_prereqs(&a.msg[i], &n_free, &n_owned);
+		most = a.msg[i].n_pre > most ? a.msg[i].n_pre : most;
+	}
+	assert_int_equal(a.n_unzoned, 0);
+	assert_true(most > 1000 && n_free > 1000 && n_owned > 1000);
+	print_message("large window: %zu -> %zu records, %zu messages, prerequisites FREE %lu, OWNED %lu "
+		      "(at most %zu in one message)\n", old.n, new_.n, a.n_msg, n_free, n_owned, most);
+	dns_plan_clear(&a);
+	dns_plan_clear(&b);
+	dns_recset_clear(&old);
+	dns_recset_clear(&new_);
+	dns_recset_clear(&old_mixed);
+	dns_recset_clear(&new_mixed);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -1438,6 +1618,7 @@ int main(void)
 		cmocka_unit_test(test_plan_order_and_shape),
 		cmocka_unit_test(test_plan_unzoned_and_refused),
 		cmocka_unit_test(test_plan_property),
+		cmocka_unit_test(test_plan_large_window),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
