@@ -24,7 +24,6 @@
 #include "dns/verify.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,81 +98,8 @@ int dns_rec_from_rr(const struct dns_rr *rr, struct dns_rec *out)
 	return rc;
 }
 
-/* ---- TCP with deadlines ------------------------------------------------------ */
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-	for (;;) {
-		int64_t left = deadline - now_ms();
-		if (left <= 0)
-			return -ETIMEDOUT;
-		struct pollfd p = {.fd = fd, .events = events};
-		int n = poll(&p, 1, left > 60000 ? 60000 : (int)left);
-		if (n > 0)
-			return 0;
-		if (n < 0 && errno != EINTR)
-			return -errno;
-	}
-}
-
-/* Write (@wr) or read exactly @n bytes by @deadline. */
-static int io_full(int fd, bool wr, void *p, size_t n, int64_t deadline)
-{
-	uint8_t *b = p;
-	while (n > 0) {
-		int rc = wait_fd(fd, wr ? POLLOUT : POLLIN, deadline);
-		if (rc)
-			return rc;
-		ssize_t k = wr ? send(fd, b, n, MSG_NOSIGNAL) : recv(fd, b, n, 0);
-		if (k < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (k == 0)
-			return -ECONNRESET;
-		b += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-static int tcp_connect(const struct dns_server *srv, int64_t deadline, int *out)
-{
-	int fd = socket(srv->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	int rc = 0;
-	if (connect(fd, (const struct sockaddr *)&srv->sa, srv->salen) < 0) {
-		if (errno != EINPROGRESS) {
-			rc = -errno;
-			goto fail;
-		}
-		rc = wait_fd(fd, POLLOUT, deadline);
-		if (rc)
-			goto fail;
-		int err = 0;
-		socklen_t el = sizeof err;
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
-			err = errno;
-		if (err) {
-			rc = -err;
-			goto fail;
-		}
-	}
-	*out = fd;
-	return 0;
-fail:
-	close(fd);
-	return rc;
-}
+/* TCP with deadlines: dns_tcp_connect, dns_io_full, dns_wait_fd,
+ * dns_now_ms (dns/xfer.h). */
 
 /* ---- running HMAC for TSIG continuation --------------------------------------- */
 
@@ -288,7 +214,7 @@ static int read_tsig_rr(const uint8_t *msg, size_t len, size_t off, struct tsig_
 static int build_request(struct axfr *x, uint8_t *buf, size_t cap, size_t *len)
 {
 	if (getrandom(&x->id, sizeof x->id, 0) != (ssize_t)sizeof x->id)
-		x->id = (uint16_t)(now_ms() ^ getpid());
+		x->id = (uint16_t)(dns_now_ms() ^ getpid());
 	struct dns_wr w;
 	struct dns_header h = {.id = x->id, .qdcount = 1};
 	struct dns_question q = {.name = x->zone, .type = DNS_T_AXFR, .cls = DNS_C_IN};
@@ -512,14 +438,14 @@ static int take_message(struct axfr *x, const uint8_t *msg, size_t len)
 static int read_stream(struct axfr *x, int fd, uint32_t timeout_ms, uint8_t *buf)
 {
 	while (!x->done) {
-		int64_t deadline = now_ms() + timeout_ms;
+		int64_t deadline = dns_now_ms() + timeout_ms;
 		uint8_t lb[2];
-		int rc = io_full(fd, false, lb, 2, deadline);
+		int rc = dns_io_full(fd, false, lb, 2, deadline);
 		size_t n = (size_t)(lb[0] << 8 | lb[1]);
 		if (rc == 0 && n < DNS_HEADER_LEN)
 			return ax_err(x, NETD_ECORRUPT, "message of %zu bytes", n);
 		if (rc == 0)
-			rc = io_full(fd, false, buf, n, deadline);
+			rc = dns_io_full(fd, false, buf, n, deadline);
 		if (rc)
 			return ax_err(x, rc, "after %zu messages: %s", x->st.messages,
 				      rc == -ETIMEDOUT ? "no data in time" : netd_strerror(rc));
@@ -547,10 +473,10 @@ static int transfer(struct axfr *x, uint32_t timeout_ms)
 	}
 	buf[0] = (uint8_t)(qlen >> 8);
 	buf[1] = (uint8_t)qlen;
-	int64_t deadline = now_ms() + timeout_ms;
-	rc = tcp_connect(x->srv, deadline, &fd);
+	int64_t deadline = dns_now_ms() + timeout_ms;
+	rc = dns_tcp_connect(x->srv, deadline, &fd);
 	if (rc == 0)
-		rc = io_full(fd, true, buf, qlen + 2, deadline);
+		rc = dns_io_full(fd, true, buf, qlen + 2, deadline);
 	if (rc) {
 		rc = ax_err(x, rc, "%s", rc == -ETIMEDOUT ? "no connection in time" : netd_strerror(rc));
 		goto cleanup;

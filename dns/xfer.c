@@ -76,7 +76,7 @@ bad:
 			    "DNS server \"%.80s\": expected ADDR, ADDR:PORT or [IPV6]:PORT", text);
 }
 
-static int64_t now_ms(void)
+int64_t dns_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -84,10 +84,10 @@ static int64_t now_ms(void)
 }
 
 /* Wait for @events on @fd until @deadline.  0, -ETIMEDOUT or -errno. */
-static int wait_fd(int fd, short events, int64_t deadline)
+int dns_wait_fd(int fd, short events, int64_t deadline)
 {
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - dns_now_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		struct pollfd p = {.fd = fd, .events = events};
@@ -116,7 +116,7 @@ static int xfer_udp(const struct dns_server *srv, const uint8_t *msg, size_t len
 		goto out;
 	}
 	for (;;) {
-		rc = wait_fd(fd, POLLIN, deadline);
+		rc = dns_wait_fd(fd, POLLIN, deadline);
 		if (rc)
 			goto out;
 		ssize_t n = recv(fd, reply, cap, MSG_TRUNC);
@@ -144,11 +144,11 @@ out:
 }
 
 /* Write or read exactly @n bytes by the deadline. */
-static int io_full(int fd, bool wr, void *p, size_t n, int64_t deadline)
+int dns_io_full(int fd, bool wr, void *p, size_t n, int64_t deadline)
 {
 	uint8_t *b = p;
 	while (n > 0) {
-		int rc = wait_fd(fd, wr ? POLLOUT : POLLIN, deadline);
+		int rc = dns_wait_fd(fd, wr ? POLLOUT : POLLIN, deadline);
 		if (rc)
 			return rc;
 		ssize_t k = wr ? send(fd, b, n, MSG_NOSIGNAL) : recv(fd, b, n, 0);
@@ -165,7 +165,7 @@ static int io_full(int fd, bool wr, void *p, size_t n, int64_t deadline)
 	return 0;
 }
 
-static int tcp_connect(const struct dns_server *srv, int64_t deadline, int *out)
+int dns_tcp_connect(const struct dns_server *srv, int64_t deadline, int *out)
 {
 	int fd = socket(srv->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
@@ -176,7 +176,7 @@ static int tcp_connect(const struct dns_server *srv, int64_t deadline, int *out)
 			rc = -errno;
 			goto fail;
 		}
-		rc = wait_fd(fd, POLLOUT, deadline);
+		rc = dns_wait_fd(fd, POLLOUT, deadline);
 		if (rc)
 			goto fail;
 		int err = 0;
@@ -198,7 +198,7 @@ fail:
 static int xfer_tcp(const struct dns_server *srv, const uint8_t *msg, size_t len, uint8_t *reply,
 		    size_t cap, size_t *reply_len, int64_t deadline)
 {
-	int fd = -1, rc = tcp_connect(srv, deadline, &fd);
+	int fd = -1, rc = dns_tcp_connect(srv, deadline, &fd);
 	if (rc)
 		return rc;
 	uint8_t *out = malloc(len + 2);
@@ -209,12 +209,12 @@ static int xfer_tcp(const struct dns_server *srv, const uint8_t *msg, size_t len
 	out[0] = (uint8_t)(len >> 8);
 	out[1] = (uint8_t)len;
 	memcpy(out + 2, msg, len);
-	rc = io_full(fd, true, out, len + 2, deadline);
+	rc = dns_io_full(fd, true, out, len + 2, deadline);
 	free(out);
 	if (rc)
 		goto done;
 	uint8_t lb[2];
-	rc = io_full(fd, false, lb, 2, deadline);
+	rc = dns_io_full(fd, false, lb, 2, deadline);
 	if (rc)
 		goto done;
 	size_t n = (size_t)(lb[0] << 8 | lb[1]);
@@ -222,7 +222,7 @@ static int xfer_tcp(const struct dns_server *srv, const uint8_t *msg, size_t len
 		rc = NETD_ETOOBIG;
 		goto done;
 	}
-	rc = io_full(fd, false, reply, n, deadline);
+	rc = dns_io_full(fd, false, reply, n, deadline);
 	if (rc)
 		goto done;
 	if (n < DNS_HEADER_LEN || msg_id(reply) != msg_id(msg)) {
@@ -240,7 +240,7 @@ int dns_xfer(const struct dns_server *srv, const uint8_t *msg, size_t len, uint8
 	     struct dns_xfer_info *info, struct netd_err *e)
 {
 	struct dns_xfer_info in = {0};
-	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 1);
+	int64_t deadline = dns_now_ms() + (timeout_ms > 0 ? timeout_ms : 1);
 	int rc;
 	if (len < DNS_HEADER_LEN || len > DNS_MSG_MAX)
 		return netd_err_set(e, NETD_EINVAL, NULL, "DNS message of %zu bytes to %s", len,

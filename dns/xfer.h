@@ -53,4 +53,16 @@ int dns_xfer(const struct dns_server *srv, const uint8_t *msg, size_t len, uint8
 	     size_t cap, size_t *reply_len, int timeout_ms, unsigned flags,
 	     struct dns_xfer_info *info, struct netd_err *e);
 
+/* The pieces of the TCP path, for other dns/ readers (axfr.c).  Times are
+ * milliseconds of CLOCK_MONOTONIC (dns_now_ms); each call returns 0,
+ * -ETIMEDOUT once @deadline passed, or -errno (-ECONNRESET for a peer that
+ * closed while bytes were still expected). */
+int64_t dns_now_ms(void);
+/* Wait until @fd is ready for @events (POLLIN / POLLOUT). */
+int dns_wait_fd(int fd, short events, int64_t deadline);
+/* Write (@wr) or read exactly @n bytes. */
+int dns_io_full(int fd, bool wr, void *p, size_t n, int64_t deadline);
+/* A non-blocking, close-on-exec TCP socket connected to @srv in *@out. */
+int dns_tcp_connect(const struct dns_server *srv, int64_t deadline, int *out);
+
 #endif
