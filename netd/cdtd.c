@@ -58,29 +58,6 @@ int cdtd_start(struct netd *d, struct netd_err *e)
 
 /* ------------------------------------------------------------- helpers */
 
-static const char *sname(const struct lyd_node *n)
-{
-	return n && n->schema ? n->schema->name : "";
-}
-
-static const char *leaf(const struct lyd_node *n, const char *name)
-{
-	const struct lyd_node *c;
-	LY_LIST_FOR(n ? lyd_child(n) : NULL, c)
-		if (c->schema && (c->schema->nodetype & LYD_NODE_TERM) && !strcmp(c->schema->name, name))
-			return lyd_get_value(c);
-	return NULL;
-}
-
-static struct lyd_node *child(const struct lyd_node *n, const char *name)
-{
-	struct lyd_node *c;
-	LY_LIST_FOR(n ? lyd_child(n) : NULL, c)
-		if (!strcmp(sname(c), name))
-			return c;
-	return NULL;
-}
-
 static int fail_oom(struct ops_result *r)
 {
 	return ops_fail(r, 500, "operation-failed", -ENOMEM, NULL, "%s", "out of memory");
@@ -204,7 +181,7 @@ static size_t count_children(const struct lyd_node *n, const char *name)
 	size_t k = 0;
 	const struct lyd_node *c;
 	LY_LIST_FOR(n ? lyd_child(n) : NULL, c)
-		k += !strcmp(sname(c), name);
+		k += !strcmp(yc_schema_name(c), name);
 	return k;
 }
 
@@ -248,28 +225,28 @@ static void fix_path(struct netd_err *e, const struct conf *c, char (*names)[MOD
 /* One rule entry -> a spec; @refs receives pointers into the tree. */
 static int rule_spec(const struct lyd_node *rule, struct cdt_rule_spec *s, const char ***refs, struct netd_err *e)
 {
-	const char *mode = leaf(rule, "mode"), *tm = leaf(rule, "team-mode");
+	const char *mode = yc_leaf(rule, "mode"), *tm = yc_leaf(rule, "team-mode");
 	size_t n = count_children(rule, "interface"), k = 0;
 	const struct lyd_node *c;
 	memset(s, 0, sizeof *s);
 	if (!mode || !strcmp(mode, "any"))
 		s->mode = CDT_MODE_ANY;
 	else if (cdt_mode_parse(mode, &s->mode) < 0)
-		return netd_err_set(e, NETD_EINVAL, NULL, "rule %s: mode %s", leaf(rule, "name"), mode);
-	const char *cnt = leaf(rule, "nic-count");
+		return netd_err_set(e, NETD_EINVAL, NULL, "rule %s: mode %s", yc_leaf(rule, "name"), mode);
+	const char *cnt = yc_leaf(rule, "nic-count");
 	s->nic_count = cnt ? (uint32_t)strtoul(cnt, NULL, 10) : 0;
-	s->roles = leaf(rule, "role-regex");
+	s->roles = yc_leaf(rule, "role-regex");
 	*refs = calloc(n ? n : 1, sizeof **refs);
 	if (!*refs)
 		return -ENOMEM;
 	LY_LIST_FOR(lyd_child(rule), c)
-		if (!strcmp(sname(c), "interface"))
+		if (!strcmp(yc_schema_name(c), "interface"))
 			(*refs)[k++] = lyd_get_value(c);
 	s->refs = *refs;
 	s->n_refs = k;
 	s->team = tm != NULL;
 	if (tm && model_team_mode_parse(tm, &s->team_mode) < 0)
-		return netd_err_set(e, NETD_EINVAL, NULL, "rule %s: team mode %s", leaf(rule, "name"), tm);
+		return netd_err_set(e, NETD_EINVAL, NULL, "rule %s: team mode %s", yc_leaf(rule, "name"), tm);
 	return 0;
 }
 
@@ -283,14 +260,14 @@ static int conduit_add(struct conf *c, const struct lyd_node *ent, struct netd_e
 	const struct lyd_node *rule;
 	int rc = specs && refs && names ? 0 : -ENOMEM;
 	LY_LIST_FOR(lyd_child(ent), rule) {
-		if (rc < 0 || strcmp(sname(rule), "rule"))
+		if (rc < 0 || strcmp(yc_schema_name(rule), "rule"))
 			continue;
-		snprintf(names[k], sizeof names[k], "%s", leaf(rule, "name") ? leaf(rule, "name") : "");
+		snprintf(names[k], sizeof names[k], "%s", yc_leaf(rule, "name") ? yc_leaf(rule, "name") : "");
 		rc = rule_spec(rule, &specs[k], &refs[k], e);
 		k++;
 	}
 	struct cdt_conduit *cd = &c->cs[c->n_cs];
-	if (rc == 0 && (rc = cdt_conduit_build(leaf(ent, "name"), specs, k, cd, e)) == 0) {
+	if (rc == 0 && (rc = cdt_conduit_build(yc_leaf(ent, "name"), specs, k, cd, e)) == 0) {
 		c->rules[c->n_cs++] = names;
 		names = NULL;
 		if ((rc = cdt_conduit_check(cd, e)) < 0)
@@ -315,10 +292,10 @@ static int bus_order_add(struct conf *c, const struct lyd_node *ent, struct netd
 	if (!v)
 		return -ENOMEM;
 	LY_LIST_FOR(lyd_child(ent), x)
-		if (!strcmp(sname(x), "bus-prefix"))
+		if (!strcmp(yc_schema_name(x), "bus-prefix"))
 			v[k++] = lyd_get_value(x);
 	struct cdt_bus_order *b = &c->bo[c->n_bo];
-	*b = (struct cdt_bus_order){ .product = leaf(ent, "product"), .prefixes = v, .n_prefixes = k };
+	*b = (struct cdt_bus_order){ .product = yc_leaf(ent, "product"), .prefixes = v, .n_prefixes = k };
 	c->bo_prefixes[c->n_bo++] = v;
 	/* compile its regex now: a name no product has ("\x01") matches nothing */
 	int rc = cdt_bus_order_pick(b, 1, "\x01", &picked, e);
@@ -334,15 +311,15 @@ static int bus_order_add(struct conf *c, const struct lyd_node *ent, struct netd
 static int conf_from_lyd(const struct lyd_node *top, struct conf *c, struct netd_err *e)
 {
 	const struct lyd_node *x;
-	const char *mode = leaf(top, "mode");
+	const char *mode = yc_leaf(top, "mode");
 	size_t ncs = count_children(top, "conduit"), nbo = count_children(top, "bus-order");
 	memset(c, 0, sizeof *c);
 	c->mode = CDT_MODE_SINGLE;
 	if (mode && cdt_mode_parse(mode, &c->mode) < 0)
 		return netd_err_set(e, NETD_EINVAL, DOC_PATH "/mode", "mode %s", mode);
-	c->mgmt_net = leaf(top, "management-network");
-	const struct lyd_node *cc = child(top, "commit-confirm");
-	const char *to = leaf(cc, "timeout"), *sc = leaf(cc, "self-confirm");
+	c->mgmt_net = yc_leaf(top, "management-network");
+	const struct lyd_node *cc = yc_child(top, "commit-confirm");
+	const char *to = yc_leaf(cc, "timeout"), *sc = yc_leaf(cc, "self-confirm");
 	c->confirm_timeout = to ? (uint32_t)strtoul(to, NULL, 10) : CONFIRM_DEFAULT_S;
 	c->self_confirm = !sc || !strcmp(sc, "true");
 	c->cs = calloc(ncs ? ncs : 1, sizeof *c->cs);
@@ -353,9 +330,9 @@ static int conf_from_lyd(const struct lyd_node *top, struct conf *c, struct netd
 		return netd_err_set(e, -ENOMEM, NULL, "%s", "out of memory");
 	int rc = 0;
 	LY_LIST_FOR(lyd_child(top), x) {
-		if (rc == 0 && !strcmp(sname(x), "conduit"))
+		if (rc == 0 && !strcmp(yc_schema_name(x), "conduit"))
 			rc = conduit_add(c, x, e);
-		else if (rc == 0 && !strcmp(sname(x), "bus-order"))
+		else if (rc == 0 && !strcmp(yc_schema_name(x), "bus-order"))
 			rc = bus_order_add(c, x, e);
 	}
 	return rc;
@@ -540,7 +517,7 @@ static int nstate_load(struct netd *d, struct store_txn *t, const char *node, st
 	if (rc == 0 && json && json_under(entry, json) < 0)
 		log_err("store: node %s: the stored conduit-state does not parse; starting afresh", node);
 	free(json);
-	if (rc == 0 && !(s->st = child(entry, "conduit-state")) &&
+	if (rc == 0 && !(s->st = yc_child(entry, "conduit-state")) &&
 	    lyd_new_inner(entry, NULL, "conduit-state", 0, &s->st) != LY_SUCCESS)
 		rc = yc_err(d->ly, NETD_EINVAL, NULL);
 	if (rc < 0)
@@ -581,7 +558,7 @@ static int set_u(struct lyd_node *parent, const char *path, uint64_t v)
 
 static void drop_child(struct lyd_node *parent, const char *name)
 {
-	struct lyd_node *c = child(parent, name);
+	struct lyd_node *c = yc_child(parent, name);
 	if (c)
 		lyd_free_tree(c);
 }
@@ -638,9 +615,9 @@ static int load_roles(struct netd *d, struct store_txn *t, struct nctx *x)
 	LY_LIST_FOR(lyd_child(x->deps), dep) {
 		bool mine = false;
 		LY_LIST_FOR(lyd_child(dep), c)
-			mine |= !strcmp(sname(c), "node") && !strcmp(lyd_get_value(c), x->node);
+			mine |= !strcmp(yc_schema_name(c), "node") && !strcmp(lyd_get_value(c), x->node);
 		LY_LIST_FOR(mine ? lyd_child(dep) : NULL, c) {
-			if (strcmp(sname(c), "role"))
+			if (strcmp(yc_schema_name(c), "role"))
 				continue;
 			bool dup = false;
 			for (size_t i = 0; i < x->n_roles; i++)
@@ -924,7 +901,7 @@ static int build_plan(struct netd *d, struct store_txn *t, struct nctx *x, struc
 static char *stored_plan(const struct nstate *s)
 {
 	char *json = NULL;
-	struct lyd_node *pl = child(s->st, "plan");
+	struct lyd_node *pl = yc_child(s->st, "plan");
 	if (pl && lyd_print_mem(&json, pl, LYD_JSON, LYD_PRINT_SHRINK) != LY_SUCCESS) {
 		free(json);
 		json = NULL;
@@ -942,7 +919,7 @@ static int remember_plan(struct netd *d, struct store_txn *t, const char *node, 
 	if (rc < 0)
 		return rc;
 	char *old = stored_plan(&s);
-	const char *g = leaf(s.st, "plan-generation");
+	const char *g = yc_leaf(s.st, "plan-generation");
 	*gen = g ? strtoull(g, NULL, 10) : 0;
 	if (!old || strcmp(old, json) || !g) {
 		(*gen)++;
@@ -1048,9 +1025,9 @@ static int rpc_confirm(struct netd *d, struct store_txn *t, struct ops_prep *p, 
 	int rc = nstate_load(d, t, node, &s);
 	if (rc < 0)
 		return ops_fail(r, 500, "operation-failed", rc, NULL, "node %s: conduit-state: %s", node, netd_strerror(rc));
-	struct lyd_node *cf = child(s.st, "confirm");
+	struct lyd_node *cf = yc_child(s.st, "confirm");
 	char dl[64];   /* a copy: the tree goes before the log line */
-	snprintf(dl, sizeof dl, "%s", leaf(cf, "deadline") ? leaf(cf, "deadline") : "?");
+	snprintf(dl, sizeof dl, "%s", yc_leaf(cf, "deadline") ? yc_leaf(cf, "deadline") : "?");
 	uint64_t deadline = cdtj_time_parse(dl);
 	if (!cf)
 		rc = ops_fail(r, 409, "data-missing", NETD_ENOTFOUND, "/netd:conduit-confirm/node",
@@ -1279,7 +1256,7 @@ static void plan_lines(struct text *w, const struct lyd_node *st, const char *no
 	struct cdt_plan p = { 0 };
 	struct netd_err e = { 0 };
 	char a[PREFIX_STRLEN], b[ADDR_STRLEN];
-	const struct lyd_node *pl = child(st, "plan");
+	const struct lyd_node *pl = yc_child(st, "plan");
 	if (!pl || cdtj_plan_from_lyd(pl, node, &p, NULL, &e) < 0) {
 		text_add(w, "  (no plan stored%s%s)\n", e.msg[0] ? ": " : "", e.msg);
 		return;
@@ -1339,7 +1316,7 @@ static bool settle_node(const char *node)
 	struct lyd_node *st = NULL, *tree = state_tree(t, node, &st);
 	struct text sum = { 0 }, log = { 0 };
 	bool ok = strcmp(w.result, "failed") && strcmp(w.result, "rolled-back");
-	const char *at = st ? leaf(child(st, "last-apply"), "at") : NULL;
+	const char *at = st ? yc_leaf(yc_child(st, "last-apply"), "at") : NULL;
 	snprintf(gen, sizeof gen, "%llu", (unsigned long long)w.gen);
 	if (ok)
 		text_add(&sum, "node %s: %s (generation %s, %lu change%s)", node, w.result, gen, w.changes,
@@ -1358,7 +1335,7 @@ static bool settle_node(const char *node)
 		text_add(&log, "no plan could be handed out since the run began\n");
 	if (!ok)
 		text_add(&log, "%s\n", w.error);
-	else if (st && w.gen == strtoull(leaf(st, "plan-generation") ? leaf(st, "plan-generation") : "0", NULL, 10)) {
+	else if (st && w.gen == strtoull(yc_leaf(st, "plan-generation") ? yc_leaf(st, "plan-generation") : "0", NULL, 10)) {
 		text_add(&log, "the node's conduits as planned in generation %s:\n", gen);
 		plan_lines(&log, st, node);
 	}
@@ -1449,17 +1426,17 @@ static void on_timeout(struct loop *l, void *arg)
 		 w->timeout_s, w->node);
 	if (store_read_begin(CJ.d->store, &t) == 0 && want_get(t, w->node, buf, sizeof buf, &r) == 0) {
 		struct lyd_node *st = NULL, *tree = state_tree(t, w->node, &st);
-		const struct lyd_node *la = child(st, "last-apply");
+		const struct lyd_node *la = yc_child(st, "last-apply");
 		if (r.kind == 'R' && r.bound)
 			text_add(&log, "plan generation %llu was handed out after the run began; no final report for "
 				 "it arrived\n", (unsigned long long)r.bound);
 		else
 			text_add(&log, "no plan was handed out to %s since the run began\n", w->node);
-		if (la && leaf(la, "result"))
-			text_add(&log, "last report: %s, generation %s, at %s%s%s\n", leaf(la, "result"),
-				 leaf(la, "generation") ? leaf(la, "generation") : "none",
-				 leaf(la, "at") ? leaf(la, "at") : "?", leaf(la, "error") ? ": " : "",
-				 leaf(la, "error") ? leaf(la, "error") : "");
+		if (la && yc_leaf(la, "result"))
+			text_add(&log, "last report: %s, generation %s, at %s%s%s\n", yc_leaf(la, "result"),
+				 yc_leaf(la, "generation") ? yc_leaf(la, "generation") : "none",
+				 yc_leaf(la, "at") ? yc_leaf(la, "at") : "?", yc_leaf(la, "error") ? ": " : "",
+				 yc_leaf(la, "error") ? yc_leaf(la, "error") : "");
 		else
 			text_add(&log, "no report from %s's agent yet\n", w->node);
 		lyd_free_all(tree);

@@ -53,19 +53,9 @@ static const char *node_name(const struct lyd_node *n)
 	return n->schema ? n->schema->name : "";
 }
 
-/* The value of @n's child leaf @name, or NULL. */
-static const char *leaf(const struct lyd_node *n, const char *name)
-{
-	const struct lyd_node *c;
-	LY_LIST_FOR(lyd_child(n), c)
-		if (c->schema && (c->schema->nodetype & LYD_NODE_TERM) && !strcmp(c->schema->name, name))
-			return lyd_get_value(c);
-	return NULL;
-}
-
 static uint64_t leaf_u(const struct lyd_node *n, const char *name)
 {
-	const char *v = leaf(n, name);
+	const char *v = yc_leaf(n, name);
 	return v ? strtoull(v, NULL, 10) : 0;
 }
 
@@ -303,7 +293,7 @@ static void plan_path(char *buf, size_t len, const char *node, const char *list,
 static int dev_from_lyd(const struct lyd_node *ent, const char *node, struct cdt_dev *d, struct netd_err *e)
 {
 	char path[NETD_ERR_PATH_MAX], key[80], q[CDT_IFNAME_MAX + 8];
-	const char *name = leaf(ent, "name"), *kind = leaf(ent, "kind");
+	const char *name = yc_leaf(ent, "name"), *kind = yc_leaf(ent, "kind");
 	memset(d, 0, sizeof *d);
 	snprintf(key, sizeof key, "name=%s", netd_path_key(name, q, sizeof q));
 	plan_path(path, sizeof path, node, "device", key, NULL);
@@ -313,11 +303,11 @@ static int dev_from_lyd(const struct lyd_node *ent, const char *node, struct cdt
 			d->kind = (uint8_t)k;
 	if (!rc && !d->kind)
 		return netd_err_set(e, NETD_EINVAL, path, "device %s has no kind", d->name);
-	rc = rc ? rc : copy_str(d->lower, sizeof d->lower, leaf(ent, "lower"), path, "lower device", e);
-	rc = rc ? rc : copy_str(d->master, sizeof d->master, leaf(ent, "master"), path, "master", e);
-	rc = rc ? rc : copy_str(d->alias, sizeof d->alias, leaf(ent, "alias"), path, "alias", e);
-	rc = rc ? rc : copy_str(d->conduit, sizeof d->conduit, leaf(ent, "conduit"), path, "conduit", e);
-	rc = rc ? rc : copy_str(d->network, sizeof d->network, leaf(ent, "network"), path, "network", e);
+	rc = rc ? rc : copy_str(d->lower, sizeof d->lower, yc_leaf(ent, "lower"), path, "lower device", e);
+	rc = rc ? rc : copy_str(d->master, sizeof d->master, yc_leaf(ent, "master"), path, "master", e);
+	rc = rc ? rc : copy_str(d->alias, sizeof d->alias, yc_leaf(ent, "alias"), path, "alias", e);
+	rc = rc ? rc : copy_str(d->conduit, sizeof d->conduit, yc_leaf(ent, "conduit"), path, "conduit", e);
+	rc = rc ? rc : copy_str(d->network, sizeof d->network, yc_leaf(ent, "network"), path, "network", e);
 	if (rc < 0)
 		return rc;
 	if ((d->kind == CDT_DEV_VLAN || d->kind == CDT_DEV_MACVLAN) && !d->lower[0])
@@ -325,7 +315,7 @@ static int dev_from_lyd(const struct lyd_node *ent, const char *node, struct cdt
 	d->vlan_id = (uint16_t)leaf_u(ent, "vlan-id");
 	if (d->kind == CDT_DEV_VLAN && !d->vlan_id)
 		return netd_err_set(e, NETD_EINVAL, path, "VLAN %s has no vlan-id", d->name);
-	const char *mode = leaf(ent, "bond-mode"), *lacp = leaf(ent, "lacp-rate"), *xh = leaf(ent, "xmit-hash-policy");
+	const char *mode = yc_leaf(ent, "bond-mode"), *lacp = yc_leaf(ent, "lacp-rate"), *xh = yc_leaf(ent, "xmit-hash-policy");
 	if (d->kind == CDT_DEV_BOND && (!mode || model_team_mode_parse(mode, &d->bond_mode) < 0))
 		return netd_err_set(e, NETD_EINVAL, path, "bond %s has no bond-mode", d->name);
 	d->miimon = (uint32_t)leaf_u(ent, "miimon");
@@ -347,13 +337,13 @@ static int addr_from_lyd(const struct lyd_node *ent, const char *node, const str
 			 struct cdt_paddr *a, struct netd_err *e)
 {
 	char path[NETD_ERR_PATH_MAX], key[160], q1[40], q2[64];
-	const char *dev = leaf(ent, "device"), *text = leaf(ent, "address"), *plen = leaf(ent, "prefix-length");
+	const char *dev = yc_leaf(ent, "device"), *text = yc_leaf(ent, "address"), *plen = yc_leaf(ent, "prefix-length");
 	memset(a, 0, sizeof *a);
 	snprintf(key, sizeof key, "device=%s][address=%s", netd_path_key(dev, q1, sizeof q1),
 		 netd_path_key(text, q2, sizeof q2));
 	plan_path(path, sizeof path, node, "address", key, NULL);
 	int rc = copy_str(a->dev, sizeof a->dev, dev, path, "device", e);
-	rc = rc ? rc : copy_str(a->network, sizeof a->network, leaf(ent, "network"), path, "network", e);
+	rc = rc ? rc : copy_str(a->network, sizeof a->network, yc_leaf(ent, "network"), path, "network", e);
 	if (rc < 0)
 		return rc;
 	if (!plan_has_dev(p, a->dev))
@@ -372,13 +362,13 @@ static int route_from_lyd(const struct lyd_node *ent, const char *node, const st
 			  struct cdt_proute *r, struct netd_err *e)
 {
 	char path[NETD_ERR_PATH_MAX], key[160], q1[40], q2[64];
-	const char *dev = leaf(ent, "device"), *dst = leaf(ent, "destination"), *gw = leaf(ent, "gateway");
+	const char *dev = yc_leaf(ent, "device"), *dst = yc_leaf(ent, "destination"), *gw = yc_leaf(ent, "gateway");
 	memset(r, 0, sizeof *r);
 	snprintf(key, sizeof key, "device=%s][destination=%s", netd_path_key(dev, q1, sizeof q1),
 		 netd_path_key(dst, q2, sizeof q2));
 	plan_path(path, sizeof path, node, "route", key, NULL);
 	int rc = copy_str(r->dev, sizeof r->dev, dev, path, "device", e);
-	rc = rc ? rc : copy_str(r->network, sizeof r->network, leaf(ent, "network"), path, "network", e);
+	rc = rc ? rc : copy_str(r->network, sizeof r->network, yc_leaf(ent, "network"), path, "network", e);
 	if (rc < 0)
 		return rc;
 	if (!plan_has_dev(p, r->dev))
@@ -398,7 +388,7 @@ static int route_from_lyd(const struct lyd_node *ent, const char *node, const st
 static int meta_from_lyd(const struct lyd_node *plan, const char *node, struct cdtj_meta *m, struct netd_err *e)
 {
 	char path[NETD_ERR_PATH_MAX];
-	const char *mg = leaf(plan, "management-address"), *sc = leaf(plan, "self-confirm");
+	const char *mg = yc_leaf(plan, "management-address"), *sc = yc_leaf(plan, "self-confirm");
 	memset(m, 0, sizeof *m);
 	if (mg) {
 		if (addr_parse(mg, &m->mgmt) < 0) {
@@ -605,11 +595,11 @@ static int nics_partial(const struct lyd_node *const *ents, size_t n, const char
 {
 	char path[NETD_ERR_PATH_MAX], q[CDT_IFNAME_MAX + 8];
 	for (size_t i = 0; i < n; i++) {
-		const char *name = leaf(ents[i], "name");
+		const char *name = yc_leaf(ents[i], "name");
 		const struct lyd_node *c;
 		snprintf(path, sizeof path, "%s/nic[name=%s]", where, netd_path_key(name, q, sizeof q));
 		int rc = copy_str(v[i].name, sizeof v[i].name, name, path, "NIC name", e);
-		rc = rc ? rc : copy_str(v[i].pci, sizeof v[i].pci, leaf(ents[i], "pci"), path, "PCI path", e);
+		rc = rc ? rc : copy_str(v[i].pci, sizeof v[i].pci, yc_leaf(ents[i], "pci"), path, "PCI path", e);
 		if (rc < 0)
 			return rc;
 		LY_LIST_FOR(lyd_child(ents[i]), c) {
@@ -624,9 +614,9 @@ static int nics_partial(const struct lyd_node *const *ents, size_t n, const char
 			}
 			v[i].supported |= bit;
 		}
-		snprintf(v[i].driver, sizeof v[i].driver, "%s", leaf(ents[i], "driver") ? leaf(ents[i], "driver") : "");
-		v[i].has_perm_mac = mac_parse(leaf(ents[i], "permanent-mac"), v[i].perm_mac);
-		(void)mac_parse(leaf(ents[i], "mac"), v[i].mac);
+		snprintf(v[i].driver, sizeof v[i].driver, "%s", yc_leaf(ents[i], "driver") ? yc_leaf(ents[i], "driver") : "");
+		v[i].has_perm_mac = mac_parse(yc_leaf(ents[i], "permanent-mac"), v[i].perm_mac);
+		(void)mac_parse(yc_leaf(ents[i], "mac"), v[i].mac);
 		v[i].mtu = (uint32_t)leaf_u(ents[i], "mtu");
 		v[i].ifindex = (int)(leaf_u(ents[i], "ifindex") & 0x7fffffff);
 	}
@@ -651,14 +641,14 @@ static int nics_full(const struct lyd_node *const *ents, size_t n, const char *w
 	ns = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct lyd_node *x = ents[i];
-		const char *up = leaf(x, "link-up");
+		const char *up = yc_leaf(x, "link-up");
 		uint64_t ix = leaf_u(x, "ifindex");
 		size_t k = supported_list(x, speeds + ns);
 		recs[i] = (struct cdt_inventory_record){
-			.name = leaf(x, "name"), .ifindex = ix > 0x7fffffff ? -1 : (int)ix, .mac = leaf(x, "mac"),
-			.perm_mac = leaf(x, "permanent-mac"), .mtu = (uint32_t)leaf_u(x, "mtu"),
-			.operstate = leaf(x, "operstate"), .link_up = up && !strcmp(up, "true"),
-			.pci = leaf(x, "pci"), .driver = leaf(x, "driver"),
+			.name = yc_leaf(x, "name"), .ifindex = ix > 0x7fffffff ? -1 : (int)ix, .mac = yc_leaf(x, "mac"),
+			.perm_mac = yc_leaf(x, "permanent-mac"), .mtu = (uint32_t)leaf_u(x, "mtu"),
+			.operstate = yc_leaf(x, "operstate"), .link_up = up && !strcmp(up, "true"),
+			.pci = yc_leaf(x, "pci"), .driver = yc_leaf(x, "driver"),
 			.class_mbps = (uint32_t)leaf_u(x, "speed-class"), .speed_mbps = (uint32_t)leaf_u(x, "speed"),
 			.supported = speeds + ns, .n_supported = k,
 		};
@@ -710,11 +700,11 @@ int cdtj_inventory_from_lyd(const struct lyd_node *inv, unsigned flags, const ch
 			r.nics[i].speed_class = (uint32_t)leaf_u(ents[i], "speed-class");
 			r.nics[i].speed = (uint32_t)leaf_u(ents[i], "speed");
 		}
-		snprintf(r.masters[i], sizeof r.masters[i], "%.15s", leaf(ents[i], "master") ? leaf(ents[i], "master") : "");
+		snprintf(r.masters[i], sizeof r.masters[i], "%.15s", yc_leaf(ents[i], "master") ? yc_leaf(ents[i], "master") : "");
 	}
 	r.n = n;
-	snprintf(r.product, sizeof r.product, "%s", leaf(inv, "product-name") ? leaf(inv, "product-name") : "");
-	r.reported_at = cdtj_time_parse(leaf(inv, "reported-at"));
+	snprintf(r.product, sizeof r.product, "%s", yc_leaf(inv, "product-name") ? yc_leaf(inv, "product-name") : "");
+	r.reported_at = cdtj_time_parse(yc_leaf(inv, "reported-at"));
 	*out = r;
 	memset(&r, 0, sizeof r);
 out:

@@ -201,32 +201,9 @@ struct devd {
 
 /* --------------------------------------------------------------- helpers */
 
-static const char *sname(const struct lyd_node *n)
-{
-	return n && n->schema ? n->schema->name : "";
-}
-
-static const char *leaf(const struct lyd_node *n, const char *name)
-{
-	const struct lyd_node *c;
-	LY_LIST_FOR(n ? lyd_child(n) : NULL, c)
-		if (c->schema && (c->schema->nodetype & LYD_NODE_TERM) && !strcmp(c->schema->name, name))
-			return lyd_get_value(c);
-	return NULL;
-}
-
-static struct lyd_node *child(const struct lyd_node *n, const char *name)
-{
-	struct lyd_node *c;
-	LY_LIST_FOR(n ? lyd_child(n) : NULL, c)
-		if (!strcmp(sname(c), name))
-			return c;
-	return NULL;
-}
-
 static unsigned long leaf_ul(const struct lyd_node *n, const char *name, unsigned long dflt)
 {
-	const char *v = leaf(n, name);
+	const char *v = yc_leaf(n, name);
 	return v ? strtoul(v, NULL, 10) : dflt;
 }
 
@@ -410,7 +387,7 @@ static int json_under(struct lyd_node *entry, const char *json)
 /* Set leaf @name under @parent (replacing it). */
 static int put(struct lyd_node *parent, const char *name, const char *val)
 {
-	struct lyd_node *old = child(parent, name);
+	struct lyd_node *old = yc_child(parent, name);
 	if (old)
 		lyd_free_tree(old);
 	return lyd_new_term(parent, NULL, name, val, 0, NULL) == LY_SUCCESS ? 0 : NETD_EINVAL;
@@ -478,7 +455,7 @@ static int ranges_from(const struct lyd_node *ent, const char *list, unsigned lo
 	char path[NETD_ERR_PATH_MAX];
 	*n = 0;
 	LY_LIST_FOR(lyd_child(ent), c) {
-		if (strcmp(sname(c), list))
+		if (strcmp(yc_schema_name(c), list))
 			continue;
 		if (*n == RANGES_MAX)
 			return netd_err_set(e, NETD_EINVAL, sw_path(sw, list, path, sizeof path),
@@ -494,23 +471,23 @@ static int ranges_from(const struct lyd_node *ent, const char *list, unsigned lo
 
 static void snmp_from(const struct lyd_node *sn, struct swcfg *c)
 {
-	const char *v = leaf(sn, "version"), *a = leaf(sn, "auth-protocol");
+	const char *v = yc_leaf(sn, "version"), *a = yc_leaf(sn, "auth-protocol");
 	c->version = v && !strcmp(v, "v2c") ? DEV_SNMP_V2C : DEV_SNMP_V3;
 	c->auth = a && !strcmp(a, "sha1") ? DEV_AUTH_SHA1 : DEV_AUTH_SHA256;
-	copy(c->user, sizeof c->user, leaf(sn, "user"));
-	copy(c->auth_key, sizeof c->auth_key, leaf(sn, "auth-key"));
-	copy(c->priv_key, sizeof c->priv_key, leaf(sn, "priv-key"));
-	copy(c->community, sizeof c->community, leaf(sn, "community"));
+	copy(c->user, sizeof c->user, yc_leaf(sn, "user"));
+	copy(c->auth_key, sizeof c->auth_key, yc_leaf(sn, "auth-key"));
+	copy(c->priv_key, sizeof c->priv_key, yc_leaf(sn, "priv-key"));
+	copy(c->community, sizeof c->community, yc_leaf(sn, "community"));
 	c->timeout_ms = (unsigned)leaf_ul(sn, "timeout", 1000);
 	c->retries = (unsigned)leaf_ul(sn, "retries", 1);
 }
 
 static void netconf_from(const struct lyd_node *nc, struct swcfg *c)
 {
-	copy(c->nc_user, sizeof c->nc_user, leaf(nc, "user"));
-	copy(c->nc_password, sizeof c->nc_password, leaf(nc, "password"));
-	copy(c->nc_key_file, sizeof c->nc_key_file, leaf(nc, "private-key-file"));
-	copy(c->nc_known_hosts, sizeof c->nc_known_hosts, leaf(nc, "known-hosts"));
+	copy(c->nc_user, sizeof c->nc_user, yc_leaf(nc, "user"));
+	copy(c->nc_password, sizeof c->nc_password, yc_leaf(nc, "password"));
+	copy(c->nc_key_file, sizeof c->nc_key_file, yc_leaf(nc, "private-key-file"));
+	copy(c->nc_known_hosts, sizeof c->nc_known_hosts, yc_leaf(nc, "known-hosts"));
 	c->nc_timeout_ms = (unsigned)leaf_ul(nc, "timeout", 10000);
 }
 
@@ -552,17 +529,17 @@ static int links_from(const struct lyd_node *ent, struct swcfg *c)
 	const struct lyd_node *l;
 	size_t n = 0;
 	LY_LIST_FOR(lyd_child(ent), l)
-		n += !strcmp(sname(l), "link");
+		n += !strcmp(yc_schema_name(l), "link");
 	if (!(c->links = calloc(n ? n : 1, sizeof *c->links)))
 		return -ENOMEM;
 	LY_LIST_FOR(lyd_child(ent), l) {
-		if (strcmp(sname(l), "link"))
+		if (strcmp(yc_schema_name(l), "link"))
 			continue;
 		struct swlink *k = &c->links[c->n_links++];
 		k->port = (unsigned)leaf_ul(l, "port", 0);
-		copy(k->node, sizeof k->node, leaf(l, "node"));
-		copy(k->nic, sizeof k->nic, leaf(l, "nic"));
-		copy(k->conduit, sizeof k->conduit, leaf(l, "conduit"));
+		copy(k->node, sizeof k->node, yc_leaf(l, "node"));
+		copy(k->nic, sizeof k->nic, yc_leaf(l, "nic"));
+		copy(k->conduit, sizeof k->conduit, yc_leaf(l, "conduit"));
 	}
 	return 0;
 }
@@ -598,12 +575,12 @@ static int swcfg_check(const struct swcfg *c, struct netd_err *e)
 static int swcfg_from(const struct lyd_node *ent, struct swcfg *c, struct netd_err *e)
 {
 	memset(c, 0, sizeof *c);
-	copy(c->name, sizeof c->name, leaf(ent, "name"));
-	copy(c->address, sizeof c->address, leaf(ent, "address"));
-	const char *drv = leaf(ent, "driver");
+	copy(c->name, sizeof c->name, yc_leaf(ent, "name"));
+	copy(c->address, sizeof c->address, yc_leaf(ent, "address"));
+	const char *drv = yc_leaf(ent, "driver");
 	c->netconf = drv && !strcmp(drv, "netconf");
-	snmp_from(child(ent, "snmp"), c);
-	netconf_from(child(ent, "netconf"), c);
+	snmp_from(yc_child(ent, "snmp"), c);
+	netconf_from(yc_child(ent, "netconf"), c);
 	c->idle_vlan = (uint16_t)leaf_ul(ent, "idle-vlan", 0);
 	/* link learning reads LLDP-MIB and the FDB over SNMP: never periodic on a netconf switch */
 	c->learn_interval = c->netconf ? 0 : (uint32_t)leaf_ul(ent, "learn-interval", 300);
@@ -623,11 +600,11 @@ static int swcfg_from(const struct lyd_node *ent, struct swcfg *c, struct netd_e
 static void bmccfg_from(const struct lyd_node *b, struct bmccfg *c)
 {
 	memset(c, 0, sizeof *c);
-	copy(c->user, sizeof c->user, leaf(b, "user"));
-	c->has_password = leaf(b, "password") != NULL;
-	copy(c->password, sizeof c->password, leaf(b, "password"));
-	copy(c->password_file, sizeof c->password_file, leaf(b, "password-file"));
-	copy(c->host, sizeof c->host, leaf(b, "host"));
+	copy(c->user, sizeof c->user, yc_leaf(b, "user"));
+	c->has_password = yc_leaf(b, "password") != NULL;
+	copy(c->password, sizeof c->password, yc_leaf(b, "password"));
+	copy(c->password_file, sizeof c->password_file, yc_leaf(b, "password-file"));
+	copy(c->host, sizeof c->host, yc_leaf(b, "host"));
 	c->port = (uint16_t)leaf_ul(b, "port", DEV_BMC_PORT_DEFAULT);
 	c->cipher = (uint8_t)leaf_ul(b, "cipher-suite", DEV_BMC_CIPHER_DEFAULT);
 	c->channel = (uint8_t)leaf_ul(b, "channel", 0);
@@ -641,7 +618,7 @@ static int bmccfg_load(struct devd *D, struct store_txn *t, const char *node, st
 	*have = false;
 	int rc = rec_get(t, D->t_bmc, node, &json);
 	if (rc == 0 && json && (rc = node_tree(D->d, node, &tree, &entry)) == 0 && (rc = json_under(entry, json)) == 0) {
-		bmccfg_from(child(entry, "bmc"), c);
+		bmccfg_from(yc_child(entry, "bmc"), c);
 		*have = true;
 	}
 	if (json)
@@ -682,7 +659,7 @@ static bool bm_pending(const struct bmq *q)
 /* Show "pending" in @holder when the worker has work for it. */
 static int overlay_pending(struct lyd_node *holder, bool pending)
 {
-	struct lyd_node *st = child(holder, "state");
+	struct lyd_node *st = yc_child(holder, "state");
 	if (pending)
 		return put(holder, "state", state_names[ST_PENDING]);
 	return st ? 0 : put(holder, "state", state_names[ST_UNKNOWN]);
@@ -690,12 +667,12 @@ static int overlay_pending(struct lyd_node *holder, bool pending)
 
 static int bmc_state_under(struct devd *D, struct store_txn *t, struct lyd_node *entry, const char *node)
 {
-	struct lyd_node *bmc = child(entry, "bmc"), *tree = NULL, *tent = NULL;
+	struct lyd_node *bmc = yc_child(entry, "bmc"), *tree = NULL, *tent = NULL;
 	char *json = NULL;
 	int rc = rec_get(t, D->t_bmcst, node, &json);
 	if (rc == 0 && json && (rc = node_tree(D->d, node, &tree, &tent)) == 0) {
 		if ((rc = json_under(tent, json)) == 0)
-			rc = dup_children(child(tent, "bmc"), bmc);
+			rc = dup_children(yc_child(tent, "bmc"), bmc);
 		else if (rc == NETD_ECORRUPT)
 			log_err("store: node %s: the stored bmc state does not parse; not shown", node), rc = 0;
 	}
@@ -721,7 +698,7 @@ int devd_node_entry(struct netd *d, struct store_txn *t, struct lyd_node *entry,
 		log_err("store: node %s: the stored bmc configuration does not parse; not shown", node);
 		rc = 0;
 	} else if (rc == 0 && json) {
-		struct lyd_node *b = child(entry, "bmc");   /* defaults, as the node's own leaves have */
+		struct lyd_node *b = yc_child(entry, "bmc");   /* defaults, as the node's own leaves have */
 		rc = lyd_new_implicit_tree(b, LYD_IMPLICIT_NO_STATE, NULL) == LY_SUCCESS ? 0 : -ENOMEM;
 		rc = rc || !state ? rc : bmc_state_under(D, t, entry, node);
 	}
@@ -735,7 +712,7 @@ int devd_node_put(struct netd *d, struct store_txn *t, const struct lyd_node *en
 		  struct ops_result *r)
 {
 	struct devd *D = d->devd;
-	struct lyd_node *b = child(entry, "bmc");
+	struct lyd_node *b = yc_child(entry, "bmc");
 	char *json = NULL, *old = NULL;
 	if (!D)
 		return 0;
@@ -777,7 +754,7 @@ int devd_doc_check(struct netd *d, struct store_txn *t, const struct lyd_node *t
 	LY_LIST_FOR(top ? lyd_child(top) : NULL, ent) {
 		struct swcfg c;
 		struct netd_err e = { 0 };
-		if (strcmp(sname(ent), "switch"))
+		if (strcmp(yc_schema_name(ent), "switch"))
 			continue;
 		int rc = swcfg_from(ent, &c, &e);
 		swcfg_clear(&c);
@@ -802,7 +779,7 @@ static int conf_load(struct netd *d, struct store_txn *t, struct swcfg **out, si
 		rc = -ENOMEM;
 	LY_LIST_FOR(rc == 0 && top ? lyd_child(top) : NULL, ent) {
 		struct netd_err e = { 0 };
-		if (strcmp(sname(ent), "switch"))
+		if (strcmp(yc_schema_name(ent), "switch"))
 			continue;
 		int x = swcfg_from(ent, &(*out)[*n], &e);
 		if (x == -ENOMEM) {
@@ -810,7 +787,7 @@ static int conf_load(struct netd *d, struct store_txn *t, struct swcfg **out, si
 			break;
 		}
 		if (x < 0)   /* checked when stored; a newer rule may refuse it now */
-			log_err("switch %s: %s; left alone", leaf(ent, "name"), e.msg);
+			log_err("switch %s: %s; left alone", yc_leaf(ent, "name"), e.msg);
 		else
 			(*n)++;
 	}
@@ -833,7 +810,7 @@ static int rename_links(struct netd *d, struct store_txn *t, const char *from, c
 	int rc = ops_doc_load(d, t, OPS_DOC_SWITCHES, &top);
 	LY_LIST_FOR(rc == 0 && top ? lyd_child(top) : NULL, ent) {
 		LY_LIST_FOR(lyd_child(ent), l) {
-			struct lyd_node *n = !strcmp(sname(l), "link") ? child(l, "node") : NULL;
+			struct lyd_node *n = !strcmp(yc_schema_name(l), "link") ? yc_child(l, "node") : NULL;
 			if (n && !strcmp(lyd_get_value(n), from)) {
 				rc = lyd_change_term(n, to) == LY_SUCCESS ? rc : NETD_EINVAL;
 				changed = true;
@@ -1067,8 +1044,8 @@ int devd_state(struct netd *d, struct store_txn *t, struct lyd_node *top)
 	struct lyd_node *ent;
 	int rc = 0;
 	LY_LIST_FOR(D && top ? lyd_child(top) : NULL, ent)
-		if (rc == 0 && !strcmp(sname(ent), "switch"))
-			rc = sw_state_under(D, t, ent, leaf(ent, "name"));
+		if (rc == 0 && !strcmp(yc_schema_name(ent), "switch"))
+			rc = sw_state_under(D, t, ent, yc_leaf(ent, "name"));
 	return rc;
 }
 
@@ -1181,7 +1158,7 @@ static size_t count_named(const struct lyd_node *n, const char *name)
 	size_t k = 0;
 	const struct lyd_node *c;
 	LY_LIST_FOR(n ? lyd_child(n) : NULL, c)
-		k += !strcmp(sname(c), name);
+		k += !strcmp(yc_schema_name(c), name);
 	return k;
 }
 
@@ -1191,12 +1168,12 @@ static int nfact_nics(struct nfact *f, const struct lyd_node *inv)
 	if (!(f->nics = calloc(count_named(inv, "nic") + 1, sizeof *f->nics)))
 		return -ENOMEM;
 	LY_LIST_FOR(inv ? lyd_child(inv) : NULL, c) {
-		if (strcmp(sname(c), "nic"))
+		if (strcmp(yc_schema_name(c), "nic"))
 			continue;
 		struct nnic *n = &f->nics[f->n_nics++];
-		copy(n->name, sizeof n->name, leaf(c, "name"));
-		n->has_mac = mac_parse(leaf(c, "mac"), n->mac);
-		n->has_perm = mac_parse(leaf(c, "permanent-mac"), n->perm) && !mac_zero(n->perm);
+		copy(n->name, sizeof n->name, yc_leaf(c, "name"));
+		n->has_mac = mac_parse(yc_leaf(c, "mac"), n->mac);
+		n->has_perm = mac_parse(yc_leaf(c, "permanent-mac"), n->perm) && !mac_zero(n->perm);
 	}
 	return 0;
 }
@@ -1207,14 +1184,14 @@ static int nfact_devs(struct nfact *f, const struct lyd_node *plan)
 	if (!(f->devs = calloc(count_named(plan, "device") + 1, sizeof *f->devs)))
 		return -ENOMEM;
 	LY_LIST_FOR(plan ? lyd_child(plan) : NULL, c) {
-		if (strcmp(sname(c), "device"))
+		if (strcmp(yc_schema_name(c), "device"))
 			continue;
 		struct ndev *v = &f->devs[f->n_devs++];
-		copy(v->name, sizeof v->name, leaf(c, "name"));
-		copy(v->master, sizeof v->master, leaf(c, "master"));
-		copy(v->kind, sizeof v->kind, leaf(c, "kind"));
-		copy(v->mode, sizeof v->mode, leaf(c, "bond-mode"));
-		copy(v->conduit, sizeof v->conduit, leaf(c, "conduit"));
+		copy(v->name, sizeof v->name, yc_leaf(c, "name"));
+		copy(v->master, sizeof v->master, yc_leaf(c, "master"));
+		copy(v->kind, sizeof v->kind, yc_leaf(c, "kind"));
+		copy(v->mode, sizeof v->mode, yc_leaf(c, "bond-mode"));
+		copy(v->conduit, sizeof v->conduit, yc_leaf(c, "conduit"));
 	}
 	return 0;
 }
@@ -1225,8 +1202,8 @@ static int nfact_reported(struct netd *d, struct store_txn *t, struct nfact *f)
 	struct lyd_node *tree = NULL, *entry = NULL;
 	int rc = node_tree(d, f->name, &tree, &entry);
 	rc = rc ? rc : cdtd_node_state(d, t, entry, f->name);
-	rc = rc ? rc : nfact_nics(f, child(entry, "inventory"));
-	rc = rc ? rc : nfact_devs(f, child(child(entry, "conduit-state"), "plan"));
+	rc = rc ? rc : nfact_nics(f, yc_child(entry, "inventory"));
+	rc = rc ? rc : nfact_devs(f, yc_child(yc_child(entry, "conduit-state"), "plan"));
 	lyd_free_all(tree);
 	return rc;
 }
@@ -2337,16 +2314,16 @@ static void learned_from_lyd(struct swq *q, const struct lyd_node *ent)
 	if (!(q->learned = calloc(n + 1, sizeof *q->learned)))
 		return;
 	LY_LIST_FOR(lyd_child(ent), c) {
-		if (strcmp(sname(c), "learned-link"))
+		if (strcmp(yc_schema_name(c), "learned-link"))
 			continue;
 		struct learned *l = &q->learned[q->n_learned++];
-		const char *src = leaf(c, "source");
+		const char *src = yc_leaf(c, "source");
 		l->port = (unsigned)leaf_ul(c, "port", 0);
-		copy(l->node, sizeof l->node, leaf(c, "node"));
-		copy(l->nic, sizeof l->nic, leaf(c, "nic"));
-		mac_parse(leaf(c, "mac"), l->mac);
+		copy(l->node, sizeof l->node, yc_leaf(c, "node"));
+		copy(l->nic, sizeof l->nic, yc_leaf(c, "nic"));
+		mac_parse(yc_leaf(c, "mac"), l->mac);
 		l->source = src && !strcmp(src, "lldp") ? SRC_LLDP : SRC_FDB;
-		copy(l->evidence, sizeof l->evidence, leaf(c, "evidence"));
+		copy(l->evidence, sizeof l->evidence, yc_leaf(c, "evidence"));
 	}
 }
 
@@ -2370,11 +2347,11 @@ static void sw_restore(struct devd *D, struct swq *q)
 	if (json && lyd_parse_data_mem(D->d->ly, json, LYD_JSON, LYD_PARSE_ONLY | LYD_PARSE_STRICT, 0, &tree) == LY_SUCCESS &&
 	    lyd_find_path(tree, sw_path(q->name, "", path, sizeof path), 0, &ent) == LY_SUCCESS) {
 		learned_from_lyd(q, ent);
-		q->last_learn = cdtj_time_parse(leaf(ent, "last-learn"));
-		q->last_sync = cdtj_time_parse(leaf(ent, "last-sync"));
-		q->done = strtoull(leaf(ent, "request-done") ? leaf(ent, "request-done") : "0", NULL, 10);
-		q->state = state_parse(leaf(ent, "state"));
-		copy(q->error, sizeof q->error, leaf(ent, "last-error"));
+		q->last_learn = cdtj_time_parse(yc_leaf(ent, "last-learn"));
+		q->last_sync = cdtj_time_parse(yc_leaf(ent, "last-sync"));
+		q->done = strtoull(yc_leaf(ent, "request-done") ? yc_leaf(ent, "request-done") : "0", NULL, 10);
+		q->state = state_parse(yc_leaf(ent, "state"));
+		copy(q->error, sizeof q->error, yc_leaf(ent, "last-error"));
 	}
 	lyd_free_all(tree);
 	free(json);
@@ -2416,18 +2393,18 @@ static void bm_restore(struct devd *D, struct bmq *q)
 		rec_get(t, D->t_bmcst, q->node, &json);
 	store_read_end(t);
 	if (json && node_tree(D->d, q->node, &tree, &entry) == 0 && json_under(entry, json) == 0) {
-		const struct lyd_node *b = child(entry, "bmc");
-		q->state = state_parse(leaf(b, "state"));
-		q->done = strtoull(leaf(b, "request-done") ? leaf(b, "request-done") : "0", NULL, 10);
-		q->last_sync = cdtj_time_parse(leaf(b, "last-sync"));
-		copy(q->error, sizeof q->error, leaf(b, "last-error"));
-		copy(q->network, sizeof q->network, leaf(b, "network"));
-		q->have_want = dev_bmc_ipv4_parse(leaf(b, "address") ? leaf(b, "address") : "", q->ip) == 0 &&
-			       dev_bmc_ipv4_parse(leaf(b, "netmask") ? leaf(b, "netmask") : "", q->mask) == 0 &&
-			       dev_bmc_ipv4_parse(leaf(b, "gateway") ? leaf(b, "gateway") : "", q->gw) == 0;
+		const struct lyd_node *b = yc_child(entry, "bmc");
+		q->state = state_parse(yc_leaf(b, "state"));
+		q->done = strtoull(yc_leaf(b, "request-done") ? yc_leaf(b, "request-done") : "0", NULL, 10);
+		q->last_sync = cdtj_time_parse(yc_leaf(b, "last-sync"));
+		copy(q->error, sizeof q->error, yc_leaf(b, "last-error"));
+		copy(q->network, sizeof q->network, yc_leaf(b, "network"));
+		q->have_want = dev_bmc_ipv4_parse(yc_leaf(b, "address") ? yc_leaf(b, "address") : "", q->ip) == 0 &&
+			       dev_bmc_ipv4_parse(yc_leaf(b, "netmask") ? yc_leaf(b, "netmask") : "", q->mask) == 0 &&
+			       dev_bmc_ipv4_parse(yc_leaf(b, "gateway") ? yc_leaf(b, "gateway") : "", q->gw) == 0;
 		q->vlan = (uint16_t)leaf_ul(b, "vlan", 0);
 		q->channel = (uint8_t)leaf_ul(b, "lan-channel", 0);
-		q->have_mac = mac_parse(leaf(b, "mac"), q->mac);
+		q->have_mac = mac_parse(yc_leaf(b, "mac"), q->mac);
 		q->sets = (unsigned)leaf_ul(b, "sets", 0);
 	}
 	lyd_free_all(tree);

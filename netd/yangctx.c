@@ -304,3 +304,26 @@ bool yc_json_has_metadata(const char *json)
 	}
 	return false;
 }
+
+const char *yc_schema_name(const struct lyd_node *n)
+{
+	return n && n->schema ? n->schema->name : "";
+}
+
+const char *yc_leaf(const struct lyd_node *n, const char *name)
+{
+	const struct lyd_node *c;
+	LY_LIST_FOR(n ? lyd_child(n) : NULL, c)
+		if (c->schema && (c->schema->nodetype & LYD_NODE_TERM) && !strcmp(c->schema->name, name))
+			return lyd_get_value(c);
+	return NULL;
+}
+
+struct lyd_node *yc_child(const struct lyd_node *n, const char *name)
+{
+	struct lyd_node *c;
+	LY_LIST_FOR(n ? lyd_child(n) : NULL, c)
+		if (!strcmp(yc_schema_name(c), name))
+			return c;
+	return NULL;
+}

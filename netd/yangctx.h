@@ -20,6 +20,13 @@ int yc_new(struct ly_ctx **out, struct netd_err *e);
  * other thread uses @ctx. 0, or NETD_EINVAL naming the missing file. */
 int yc_add_netconf(struct ly_ctx *ctx, const char *dir, struct netd_err *e);
 
+/* Small readers of data trees, NULL-safe: the schema name of @n ("" for
+ * an opaque node or NULL), the value of @n's child leaf @name (NULL if
+ * absent), @n's first child named @name (NULL if absent). */
+const char *yc_schema_name(const struct lyd_node *n);
+const char *yc_leaf(const struct lyd_node *n, const char *name);
+struct lyd_node *yc_child(const struct lyd_node *n, const char *name);
+
 /* True if the JSON text @json has an object member whose name starts with
  * '@' (an RFC 7952 metadata annotation) anywhere.  netd accepts none in
  * what clients send: libyang 2.1 crashes (a NULL read) on such a member at
